@@ -1,0 +1,190 @@
+"""Loss of the owner: disconnect, KILL CONNECTION, KILL QUERY, SIGKILL of a client process
+(spec 5.6, A)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+
+from engine_helpers import (
+    CONNECTION_GONE,
+    ER_QUERY_INTERRUPTED,
+    assert_server_alive,
+    column,
+    count,
+    eventually,
+    execute,
+    insert_ids,
+    kill_connection,
+    one,
+    queue_end,
+    start_wait,
+    wait,
+    wait_until_blocked,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _visible(conn, table):
+    return column(conn, f"SELECT id FROM {table}")
+
+
+def test_disconnect_releases_the_owned_row(connect, make_queue):
+    owner, other = connect(), connect()
+    t = make_queue()
+    insert_ids(other, t, [1, 2])
+    assert wait(owner, t) == 1
+    assert _visible(other, t) == [2]
+    owner.close()
+    eventually(lambda: _visible(other, t) == [1, 2], timeout=10,
+               message="row released by disconnect")
+    assert count(other, t) == 2
+
+
+def test_row_released_by_disconnect_is_delivered_next(connect, make_queue):
+    owner, other = connect(), connect()
+    t = make_queue()
+    insert_ids(other, t, [1, 2])
+    assert wait(owner, t) == 1
+    owner.close()
+    eventually(lambda: _visible(other, t) == [1, 2], timeout=10)
+    assert wait(other, t) == 1
+    assert one(other, f"SELECT id FROM {t}") == 1
+
+
+def test_disconnect_after_zero_result_leaves_rows_untouched(connect, make_queue):
+    owner, other = connect(), connect()
+    t = make_queue()
+    assert wait(owner, t, timeout=0) == 0
+    insert_ids(owner, t, [1])
+    owner.close()
+    time.sleep(0.3)
+    assert _visible(other, t) == [1]
+
+
+def test_kill_connection_releases_the_owned_row(connect, make_queue):
+    owner, other = connect(), connect()
+    t = make_queue()
+    insert_ids(other, t, [1, 2])
+    assert wait(owner, t) == 1
+    kill_connection(other, owner)
+    eventually(lambda: _visible(other, t) == [1, 2], timeout=10,
+               message="row released by KILL CONNECTION")
+    assert count(other, t) == 2
+
+
+def test_kill_connection_ends_a_blocked_wait_promptly(q4m_server, connect, make_queue):
+    waiter, other = connect(), connect()
+    t = make_queue()
+    bg = start_wait(waiter, t, timeout=40)
+    wait_until_blocked(other, [waiter])
+    killed = time.monotonic()
+    kill_connection(other, waiter)
+    bg.join(15)
+    assert bg.finished_at - killed < 5.0
+    assert bg.error is not None, f"queue_wait returned {bg.result!r} instead of failing"
+    assert bg.errno in CONNECTION_GONE | {ER_QUERY_INTERRUPTED}
+    insert_ids(other, t, [1])
+    time.sleep(0.2)
+    assert _visible(other, t) == [1]
+    assert_server_alive(q4m_server)
+
+
+@pytest.mark.timeout(60)
+def test_kill_query_interrupts_a_blocked_wait_well_before_its_timeout(connect, make_queue):
+    waiter, other = connect(), connect()
+    t = make_queue()
+    bg = start_wait(waiter, t, timeout=40)
+    wait_until_blocked(other, [waiter])
+    killed = time.monotonic()
+    kill_connection(other, waiter, query_only=True)
+    bg.join(15)
+    assert bg.finished_at - killed < 5.0, "KILL QUERY did not interrupt queue_wait"
+    assert bg.error is not None, f"queue_wait returned {bg.result!r} instead of an error"
+    assert bg.errno == ER_QUERY_INTERRUPTED
+
+
+def test_kill_query_on_a_blocked_wait_leaves_no_row_owned(connect, make_queue):
+    waiter, other = connect(), connect()
+    t = make_queue()
+    bg = start_wait(waiter, t, timeout=40)
+    wait_until_blocked(other, [waiter])
+    kill_connection(other, waiter, query_only=True)
+    bg.join(15)
+    insert_ids(other, t, [1, 2])
+    time.sleep(0.3)
+    assert _visible(other, t) == [1, 2]           # nothing handed to the killed wait
+    # The killed connection is usable, and its next wait consumes nothing unseen.
+    assert wait(waiter, t, timeout=0) == 1
+    assert one(waiter, f"SELECT id FROM {t}") == 1
+    assert queue_end(waiter) == 1
+    assert _visible(other, t) == [2]
+
+
+def test_kill_query_racing_an_insert_loses_no_row(connect, make_queue):
+    """A row inserted right after KILL QUERY is either returned to the waiter (result 1) or
+    left in the queue; it never vanishes into an ownership the client was not told about."""
+    waiter, other, producer = connect(), connect(), connect()
+    for i in range(10):
+        t = make_queue(hint=f"kill_race_{i}")
+        bg = start_wait(waiter, t, timeout=30)
+        wait_until_blocked(other, [waiter], settle=0.02)
+        kill_connection(other, waiter, query_only=True)
+        execute(producer, f"INSERT INTO {t} VALUES ({i}, 'x')")
+        bg.join(15)
+        if bg.error is None:
+            assert bg.result == 1
+            seen = column(waiter, f"SELECT id FROM {t}")
+            assert seen == [i]
+        else:
+            assert bg.errno == ER_QUERY_INTERRUPTED
+            seen = []
+        assert queue_end(waiter) == 1   # consumes whatever the waiter owns
+        remaining = _visible(other, t)
+        assert sorted(seen + remaining) == [i], f"round {i}: seen={seen} remaining={remaining}"
+
+
+# --------------------------------------------------------------------------- client process killed
+
+def _owning_child(server, table, pipe):
+    """Child process: connect, take a row, report it, then hang until killed."""
+    try:
+        c = server.connect()
+        cur = c.cursor()
+        cur.execute("SELECT queue_wait(%s, 10)", (table,))
+        r = cur.fetchone()[0]
+        cur.execute(f"SELECT id FROM {table}")
+        got = [x[0] for x in cur.fetchall()]
+        pipe.send((r, got))
+        time.sleep(300)
+    finally:
+        os._exit(0)
+
+
+def test_consumer_process_killed_with_sigkill_while_owning_releases_the_row(q4m_server, conn,
+                                                                           make_queue):
+    t = make_queue()
+    insert_ids(conn, t, [1, 2, 3])
+    ctx = multiprocessing.get_context("fork")
+    parent_end, child_end = ctx.Pipe()
+    proc = ctx.Process(target=_owning_child, args=(q4m_server, t, child_end), daemon=True)
+    proc.start()
+    try:
+        assert parent_end.poll(20), "child did not report"
+        r, got = parent_end.recv()
+        assert (r, got) == (1, [1])
+        assert _visible(conn, t) == [2, 3]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(10)
+        eventually(lambda: _visible(conn, t) == [1, 2, 3], timeout=15,
+                   message="row of the SIGKILLed consumer released")
+    finally:
+        if proc.is_alive():
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join(5)
+    assert count(conn, t) == 3
