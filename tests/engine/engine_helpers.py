@@ -28,7 +28,9 @@ _counter = itertools.count(1)
 
 def unique_name(hint: str = "q") -> str:
     """A table name unique within this test session (and across concurrent sessions)."""
-    base = re.sub(r"[^a-z0-9_]+", "_", hint.lower()).strip("_")[:36] or "q"
+    base = re.sub(r"[^a-z0-9_]+", "_", hint.lower()).strip("_")[:36]
+    if not base or not base[0].isalpha():
+        base = "q_" + base
     return f"{base}_{os.getpid() % 100000}_{next(_counter)}"
 
 
