@@ -1,0 +1,6 @@
+-- Installs the QUEUE engine and its functions (all in one shared object).
+INSTALL SONAME 'libqueue_engine.so';
+CREATE FUNCTION queue_wait RETURNS INTEGER SONAME 'libqueue_engine.so';
+CREATE FUNCTION queue_end RETURNS INTEGER SONAME 'libqueue_engine.so';
+CREATE FUNCTION queue_abort RETURNS INTEGER SONAME 'libqueue_engine.so';
+CREATE FUNCTION queue_rowid RETURNS INTEGER SONAME 'libqueue_engine.so';

@@ -1,0 +1,317 @@
+// The SQL functions: queue_wait, queue_end, queue_abort, queue_rowid.
+// UDF rules apply: an *_init refusal is a statement error (1123), a run-time
+// failure makes the call return NULL (q4m-spec.md section 0).
+#include "server.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "functions.h"
+#include "queue_table.h"
+
+// mysys' queues.h defines queue_end() as a macro; our SQL function owns the name here.
+#undef queue_end
+
+namespace q4m {
+
+FunctionCounters function_counters;
+
+namespace {
+
+constexpr long long kDefaultTimeoutMs = 60 * 1000;
+constexpr long long kMaxTimeoutMs = 0x7fffffff;  // clamped, never wrapped
+constexpr size_t kMaxSpecLength = 2 * FN_REFLEN;
+
+PSI_stage_info stage_waiting_for_row = {0, "Waiting for a queue row", 0};
+
+void set_message(char *message, const char *text) {
+  strncpy(message, text, MYSQL_ERRMSG_SIZE - 1);
+  message[MYSQL_ERRMSG_SIZE - 1] = 0;
+}
+
+// Only `SELECT queue_wait(...)` without a table is allowed: with a FROM list
+// the function would run once per row read, consuming a row each time.
+bool statement_reads_tables(THD *thd) {
+  return thd->lex && thd->lex->first_select_lex() &&
+         thd->lex->first_select_lex()->table_list.elements > 0;
+}
+
+bool valid_identifier(const std::string &name) {
+  return !name.empty() && name.size() <= NAME_LEN && name.find('\0') == std::string::npos;
+}
+
+// Resolves "[db.]table" to the server's table path, the way the server
+// builds it (names are encoded, so "../x" can never escape the datadir).
+bool resolve_table_path(THD *thd, const std::string &spec, std::string *path) {
+  std::string db, name;
+  const size_t dot = spec.find('.');
+  if (dot == std::string::npos) {
+    if (!thd->db.str) return false;
+    db.assign(thd->db.str, thd->db.length);
+    name = spec;
+  } else {
+    db = spec.substr(0, dot);
+    name = spec.substr(dot + 1);
+  }
+  if (!valid_identifier(db) || !valid_identifier(name)) return false;
+  if (lower_case_table_names == 1) {
+    db.resize(my_casedn_str(files_charset_info, &db[0]));
+    name.resize(my_casedn_str(files_charset_info, &name[0]));
+  }
+  char buffer[FN_REFLEN + 1];
+  build_table_filename(buffer, sizeof buffer - 1, db.c_str(), name.c_str(), "", 0);
+  *path = buffer;
+  return true;
+}
+
+struct WaitRequest {
+  std::vector<std::string> paths;
+  long long timeout_ms = kDefaultTimeoutMs;
+};
+
+// Parses the arguments; false means the call returns NULL.
+bool parse_wait_arguments(THD *thd, UDF_ARGS *args, WaitRequest *request) {
+  const unsigned table_args = args->arg_count == 1 ? 1 : args->arg_count - 1;
+  if (args->arg_count >= 2) {
+    const char *value = args->args[args->arg_count - 1];
+    if (!value) return false;
+    const double seconds = *reinterpret_cast<const double *>(value);
+    if (std::isnan(seconds)) return false;
+    const double ms = std::ceil(seconds * 1000.0);
+    request->timeout_ms = ms <= 0 ? 0 : ms >= double(kMaxTimeoutMs) ? kMaxTimeoutMs : (long long)ms;
+  }
+  for (unsigned i = 0; i < table_args; i++) {
+    if (!args->args[i] || args->lengths[i] > kMaxSpecLength) return false;
+    std::string spec(args->args[i], args->lengths[i]);
+    // Conditional subscription ("table:condition") is not implemented yet.
+    if (spec.find(':') != std::string::npos) return false;
+    std::string path;
+    if (!resolve_table_path(thd, spec, &path)) return false;
+    request->paths.push_back(path);
+  }
+  return true;
+}
+
+void release_tables(std::vector<QueueTable *> &tables) {
+  for (QueueTable *t : tables)
+    if (t) t->release();
+  tables.clear();
+}
+
+// Ends the row the connection owns, durably, and leaves owner mode.
+int consume_owned_row(ConnState *conn) {
+  QueueTable *t = nullptr;
+  mysql_mutex_lock(&g_queue_mutex);
+  const uint64_t ticket = end_owned_row(conn, &t);
+  leave_owner_mode(conn);
+  mysql_mutex_unlock(&g_queue_mutex);
+  int error = 0;
+  if (t) {
+    if (ticket) error = t->log.wait(ticket);
+    t->release();
+  }
+  return error;
+}
+
+// The first argument with a row it may take now, or -1. Counts the
+// arguments passed over as timeouts, as Q4M's queue_stats does.
+int take_first_available(std::vector<QueueTable *> &tables, ConnState *conn) {
+  for (size_t i = 0; i < tables.size(); i++) {
+    if (uint64_t rowid = tables[i]->first_takeable()) {
+      take_row(tables[i], rowid, conn);
+      tables[i]->stats.wait_immediate++;
+      for (size_t j = 0; j < i; j++) tables[j]->stats.wait_timeout++;
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// Blocks until a row is handed over, the deadline passes or the statement is
+// killed. Called and returns with g_queue_mutex held. Returns the argument
+// index, -1 on timeout, -2 when killed.
+int wait_for_row(THD *thd, ConnState *conn, const WaitRequest &request,
+                 std::vector<QueueTable *> &tables, long long timeout_ms) {
+  Waiter waiter;
+  waiter.conn = conn;
+  waiter.paths = request.paths;
+  for (QueueTable *t : tables) t->acquire();  // the waiter's own references
+  waiter.tables = tables;
+  mysql_cond_init(0, &waiter.cond, nullptr);
+  register_waiter(&waiter);
+
+  struct timespec deadline;
+  set_timespec_nsec(deadline, static_cast<ulonglong>(timeout_ms) * 1000000ULL);
+  PSI_stage_info old_stage;
+  // enter_cond registers the condition with the THD, so KILL wakes us.
+  thd->ENTER_COND(&waiter.cond, &g_queue_mutex, &stage_waiting_for_row, &old_stage);
+  while (waiter.assigned < 0 && !thd_killed(thd)) {
+    const int rc = mysql_cond_timedwait(&waiter.cond, &g_queue_mutex, &deadline);
+    if ((rc == ETIMEDOUT || rc == ETIME) && waiter.assigned < 0) break;
+  }
+  unregister_waiter(&waiter);
+  int result = waiter.assigned;
+  if (thd_killed(thd)) {
+    if (result >= 0) release_owned_row(conn, false);  // the client will never see it
+    result = -2;
+  } else if (result >= 0) {
+    conn->owned_table->stats.wait_delayed++;
+    for (size_t i = 0; i < tables.size(); i++)
+      if (static_cast<int>(i) != result) tables[i]->stats.wait_timeout++;
+  } else {
+    for (QueueTable *t : tables) t->stats.wait_timeout++;
+  }
+  // exit_cond unlocks the mutex; take it again for the caller.
+  thd->EXIT_COND(&old_stage);
+  mysql_mutex_lock(&g_queue_mutex);
+  mysql_cond_destroy(&waiter.cond);
+  return result;
+}
+
+}  // namespace
+
+}  // namespace q4m
+
+using namespace q4m;
+
+extern "C" {
+
+my_bool queue_wait_init(UDF_INIT *initid, UDF_ARGS *args, char *message) {
+  if (args->arg_count == 0) {
+    set_message(message, "queue_wait(table_name[,timeout]): argument error");
+    return 1;
+  }
+  if (statement_reads_tables(current_thd)) {
+    set_message(message,
+                "queue_wait() cannot be used in a statement that reads tables; "
+                "call it as SELECT queue_wait(...) without FROM");
+    return 1;
+  }
+  for (unsigned i = 0; i < args->arg_count; i++)
+    args->arg_type[i] = args->arg_count >= 2 && i == args->arg_count - 1 ? REAL_RESULT : STRING_RESULT;
+  initid->maybe_null = 1;
+  initid->const_item = 0;
+  return 0;
+}
+
+long long queue_wait(UDF_INIT *, UDF_ARGS *args, char *is_null, char *error) {
+  THD *thd = current_thd;
+  function_counters.queue_wait++;
+  *is_null = 1;
+  *error = 0;
+  ConnState *conn = conn_state(thd, true);
+
+  // The row owned so far is consumed first, even if the rest fails.
+  if (conn->owner_mode && consume_owned_row(conn)) return 0;
+
+  WaitRequest request;
+  if (!parse_wait_arguments(thd, args, &request)) return 0;
+  std::vector<QueueTable *> tables;
+  for (const std::string &path : request.paths) {
+    int open_error = 0;
+    QueueTable *t = open_table(path, &open_error);
+    if (!t) {
+      release_tables(tables);
+      return 0;  // unknown or non-queue table: NULL
+    }
+    tables.push_back(t);
+  }
+
+  mysql_mutex_lock(&g_queue_mutex);
+  int index = take_first_available(tables, conn);
+  if (index < 0 && request.timeout_ms > 0)
+    index = wait_for_row(thd, conn, request, tables, request.timeout_ms);
+  else if (index < 0)
+    for (QueueTable *t : tables) t->stats.wait_timeout++;
+  if (index == -2) {
+    leave_owner_mode(conn);
+  } else {
+    conn->owner_mode = true;  // also after a timeout: owner mode without a row
+  }
+  mysql_mutex_unlock(&g_queue_mutex);
+  release_tables(tables);
+
+  if (index == -2) {
+    *error = 1;
+    return 0;
+  }
+  *is_null = 0;
+  return index + 1;
+}
+
+my_bool queue_end_init(UDF_INIT *initid, UDF_ARGS *, char *) {
+  initid->maybe_null = 0;
+  initid->const_item = 0;
+  return 0;
+}
+
+long long queue_end(UDF_INIT *, UDF_ARGS *, char *is_null, char *error) {
+  function_counters.queue_end++;
+  *is_null = 0;
+  *error = 0;
+  ConnState *conn = conn_state(current_thd, false);
+  if (conn && conn->owner_mode && consume_owned_row(conn)) {
+    *error = 1;  // the removal could not be written: NULL, row not consumed
+    return 0;
+  }
+  return 1;
+}
+
+my_bool queue_abort_init(UDF_INIT *initid, UDF_ARGS *, char *message) {
+  ConnState *conn = conn_state(current_thd, false);
+  if (!conn || !conn->owner_mode) {
+    set_message(message, "queue_abort(): not in owner mode");
+    return 1;
+  }
+  initid->maybe_null = 0;
+  initid->const_item = 0;
+  return 0;
+}
+
+long long queue_abort(UDF_INIT *, UDF_ARGS *, char *is_null, char *error) {
+  function_counters.queue_abort++;
+  *is_null = 0;
+  *error = 0;
+  if (ConnState *conn = conn_state(current_thd, false)) {
+    mysql_mutex_lock(&g_queue_mutex);
+    release_owned_row(conn, false);
+    leave_owner_mode(conn);
+    mysql_mutex_unlock(&g_queue_mutex);
+  }
+  return 1;
+}
+
+my_bool queue_rowid_init(UDF_INIT *initid, UDF_ARGS *args, char *message) {
+  if (args->arg_count != 0) {
+    set_message(message, "queue_rowid(): argument error");
+    return 1;
+  }
+  ConnState *conn = conn_state(current_thd, false);
+  if (!conn || !conn->owner_mode) {
+    set_message(message, "queue_rowid(): not in owner mode");
+    return 1;
+  }
+  initid->maybe_null = 1;
+  initid->const_item = 0;
+  return 0;
+}
+
+long long queue_rowid(UDF_INIT *, UDF_ARGS *, char *is_null, char *error) {
+  function_counters.queue_rowid++;
+  *error = 0;
+  *is_null = 1;
+  ConnState *conn = conn_state(current_thd, false);
+  if (!conn || !conn->owned_table) return 0;
+  mysql_mutex_lock(&g_queue_mutex);
+  auto it = conn->owned_table->rows.find(conn->owned_rowid);
+  const bool live = it != conn->owned_table->rows.end() && it->second.owner == conn;
+  mysql_mutex_unlock(&g_queue_mutex);
+  if (!live) return 0;
+  *is_null = 0;
+  return static_cast<long long>(conn->owned_rowid);
+}
+
+}  // extern "C"
