@@ -185,9 +185,8 @@ my_bool queue_wait_init(UDF_INIT *initid, UDF_ARGS *args, char *message) {
     return 1;
   }
   if (statement_reads_tables(current_thd)) {
-    set_message(message,
-                "queue_wait() cannot be used in a statement that reads tables; "
-                "call it as SELECT queue_wait(...) without FROM");
+    // The server shows at most 80 characters of this message.
+    set_message(message, "queue_wait() cannot be used in a statement with a FROM table");
     return 1;
   }
   for (unsigned i = 0; i < args->arg_count; i++)
@@ -235,6 +234,9 @@ long long queue_wait(UDF_INIT *, UDF_ARGS *args, char *is_null, char *error) {
   release_tables(tables);
 
   if (index == -2) {
+    // Fail the statement with the server's own "interrupted" / "killed"
+    // error, so the client knows the call did not take a row.
+    thd->send_kill_message();
     *error = 1;
     return 0;
   }
