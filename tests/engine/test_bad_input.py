@@ -353,3 +353,91 @@ def test_many_connections_calling_bad_arguments_at_once(q4m_server, connect, mak
             assert bg.error is None or bg.errno == ER_CANT_INITIALIZE_UDF, bg.error
             assert bg.result in (None, 0) or bg.error is not None
     assert_server_alive(q4m_server)
+
+
+# --------------------------------------------------------------------------- odd statements
+
+ODD_STATEMENTS = {
+    "check_table": "CHECK TABLE {t}",
+    "analyze_table": "ANALYZE TABLE {t}",
+    "optimize_table": "OPTIMIZE TABLE {t}",
+    "repair_table": "REPAIR TABLE {t}",
+    "checksum_table": "CHECKSUM TABLE {t}",
+    "show_table_status": "SHOW TABLE STATUS LIKE '{t}'",
+    "select_for_update": "SELECT * FROM {t} FOR UPDATE",
+    "select_lock_in_share_mode": "SELECT * FROM {t} LOCK IN SHARE MODE",
+    "order_by_rand": "SELECT * FROM {t} ORDER BY RAND()",
+    "self_join": "SELECT a.id, b.id FROM {t} a JOIN {t} b ON a.id = b.id",
+    "group_by": "SELECT v, COUNT(*) FROM {t} GROUP BY v WITH ROLLUP",
+    "window_function": "SELECT id, ROW_NUMBER() OVER (ORDER BY id DESC) FROM {t}",
+    "insert_on_duplicate": "INSERT INTO {t} VALUES (9, 'x') ON DUPLICATE KEY UPDATE v = 'y'",
+    "insert_ignore": "INSERT IGNORE INTO {t} VALUES (9, 'x')",
+    "multi_table_delete": "DELETE a FROM {t} a JOIN {t} b ON a.id = b.id WHERE a.id = 1",
+    "handler_read": "HANDLER {t} OPEN",
+    "flush_table": "FLUSH TABLES {t}",
+    "alter_add_index": "ALTER TABLE {t} ADD INDEX (id)",
+    "alter_partition": "ALTER TABLE {t} PARTITION BY HASH(id) PARTITIONS 2",
+    "update_join": "UPDATE {t} a JOIN {t} b ON a.id = b.id SET a.v = 'z'",
+    "explain": "EXPLAIN SELECT * FROM {t} WHERE id = 1",
+    "select_into_var": "SELECT id INTO @q4m_var FROM {t} LIMIT 1",
+}
+
+
+def _attempt(conn, sql):
+    cur = conn.cursor()
+    try:
+        cur.execute(sql)
+        cur.fetchall()
+        while cur.nextset():
+            cur.fetchall()
+        return None
+    except MySQLdb.MySQLError as e:
+        return e.args[0]
+    finally:
+        cur.close()
+
+
+@pytest.mark.parametrize("sql", list(ODD_STATEMENTS.values()), ids=list(ODD_STATEMENTS))
+def test_odd_statement_on_a_queue_works_or_fails_cleanly(q4m_server, conn, make_queue, sql):
+    """Works or fails with an SQL error; the server survives and the rows are still usable."""
+    t = make_queue()
+    insert_ids(conn, t, [1, 2, 3])
+    _attempt(conn, sql.format(t=t))
+    if sql.startswith("HANDLER"):
+        _attempt(conn, f"HANDLER {t} READ FIRST")
+        _attempt(conn, f"HANDLER {t} READ NEXT")
+        _attempt(conn, f"HANDLER {t} CLOSE")
+    assert_server_alive(q4m_server)
+    ids = [r[0] for r in rows(conn, f"SELECT id FROM {t}")]
+    assert ids[:1] in ([1], [2]) and set(ids) <= {1, 2, 3, 9}
+    # A table re-partitioned by the server is no plain queue table any more: NULL is fine there.
+    assert one(conn, f"SELECT queue_wait('{t}', 0)") in ((1, None) if "PARTITION" in sql else (1,))
+    execute(conn, "SELECT queue_end()")
+
+
+def test_temporary_queue_table_works_or_is_refused_cleanly(q4m_server, conn):
+    t = unique_name("tmpq")
+    err = _attempt(conn, f"CREATE TEMPORARY TABLE {t} (id INT) ENGINE=QUEUE")
+    if err is None:
+        try:
+            execute(conn, f"INSERT INTO {t} VALUES (1), (2)")
+            assert [r[0] for r in rows(conn, f"SELECT id FROM {t}")] == [1, 2]
+            _attempt(conn, f"SELECT queue_wait('{t}', 0)")
+            execute(conn, "SELECT queue_end()")
+        finally:
+            execute(conn, f"DROP TEMPORARY TABLE IF EXISTS {t}")
+    assert_server_alive(q4m_server)
+
+
+def test_partitioned_queue_table_works_or_is_refused_cleanly(q4m_server, conn):
+    t = unique_name("partq")
+    err = _attempt(conn, f"CREATE TABLE {t} (id INT) ENGINE=QUEUE PARTITION BY HASH(id) PARTITIONS 2")
+    try:
+        if err is None:
+            execute(conn, f"INSERT INTO {t} VALUES (1), (2), (3)")
+            assert sorted(r[0] for r in rows(conn, f"SELECT id FROM {t}")) == [1, 2, 3]
+            _attempt(conn, f"SELECT queue_wait('{t}', 0)")
+            execute(conn, "SELECT queue_end()")
+    finally:
+        execute(conn, f"DROP TABLE IF EXISTS {t}")
+    assert_server_alive(q4m_server)

@@ -449,3 +449,44 @@ def test_new_waiter_after_alter_gets_rows_of_the_new_table(connect, make_queue):
     bg.join(20)
     assert bg.result == 1
     assert bg.owned_rows == [(1, "a", 7)]
+
+
+def test_drop_database_with_queue_tables_removes_them(q4m_server, conn):
+    db = unique_name("dropdb")
+    execute(conn, f"CREATE DATABASE {db}")
+    execute(conn, f"CREATE TABLE {db}.q1 (id INT) ENGINE=QUEUE")
+    execute(conn, f"CREATE TABLE {db}.q2 (id INT) ENGINE=QUEUE")
+    execute(conn, f"INSERT INTO {db}.q1 VALUES (1)")
+    execute(conn, f"DROP DATABASE {db}")
+    assert not os.path.exists(os.path.join(q4m_server.datadir, db))
+    assert wait(conn, f"{db}.q1", timeout=0) is None
+    assert_server_alive(q4m_server)
+
+
+def test_create_table_like_a_queue_gives_an_empty_queue(conn, make_queue):
+    t = make_queue()
+    insert_ids(conn, t, [1])
+    copy = unique_name("like_copy")
+    execute(conn, f"CREATE TABLE {copy} LIKE {t}")
+    try:
+        assert one(conn, "SELECT ENGINE FROM information_schema.TABLES "
+                         "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s", (copy,)) == "QUEUE"
+        assert count(conn, copy) == 0
+        insert_ids(conn, copy, [5])
+        assert wait(conn, copy) == 1
+        assert one(conn, f"SELECT id FROM {copy}") == 5
+    finally:
+        execute(conn, f"DROP TABLE IF EXISTS {copy}")
+
+
+def test_create_table_as_select_into_a_queue(conn, make_innodb):
+    src = make_innodb()
+    execute(conn, f"INSERT INTO {src} VALUES (2, 'b'), (1, 'a')")
+    t = unique_name("ctas")
+    execute(conn, f"CREATE TABLE {t} ENGINE=QUEUE AS SELECT id, v FROM {src} ORDER BY id")
+    try:
+        assert rows(conn, f"SELECT id, v FROM {t}") == [(1, "a"), (2, "b")]
+        assert wait(conn, t) == 1
+        assert queue_rowid(conn) == 1
+    finally:
+        execute(conn, f"DROP TABLE IF EXISTS {t}")

@@ -189,3 +189,54 @@ def test_consumer_process_killed_with_sigkill_while_owning_releases_the_row(q4m_
             os.kill(proc.pid, signal.SIGKILL)
             proc.join(5)
     assert count(conn, t) == 3
+
+
+def test_kill_query_on_an_idle_owner_keeps_its_row_owned(connect, make_queue):
+    owner, other = connect(), connect()
+    t = make_queue()
+    insert_ids(other, t, [1, 2])
+    assert wait(owner, t) == 1
+    kill_connection(other, owner, query_only=True)
+    time.sleep(0.2)
+    assert _visible(other, t) == [2]
+    assert _visible(owner, t) == [1]
+    assert queue_end(owner) == 1
+    assert _visible(other, t) == [2]
+
+
+def _blocked_child(server, table, pipe):
+    """Child process: connect, report the connection id, block in queue_wait."""
+    try:
+        c = server.connect()
+        pipe.send(c.thread_id())
+        cur = c.cursor()
+        cur.execute("SELECT queue_wait(%s, 5)", (table,))
+        time.sleep(300)
+    finally:
+        os._exit(0)
+
+
+def test_consumer_process_killed_while_blocked_loses_no_row(q4m_server, conn, make_queue):
+    """A row handed to a waiter whose client died comes back when the server notices."""
+    t = make_queue()
+    ctx = multiprocessing.get_context("fork")
+    parent_end, child_end = ctx.Pipe()
+    proc = ctx.Process(target=_blocked_child, args=(q4m_server, t, child_end), daemon=True)
+    proc.start()
+    try:
+        assert parent_end.poll(20)
+        child_id = parent_end.recv()
+        eventually(lambda: child_id in column(
+            conn, "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT queue_wait%'"),
+            timeout=20)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(10)
+        insert_ids(conn, t, [1])
+        eventually(lambda: _visible(conn, t) == [1], timeout=20,
+                   message="row not released after its waiter's client died")
+    finally:
+        if proc.is_alive():
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join(5)
+    assert wait(conn, t, timeout=0) == 1
+    assert one(conn, f"SELECT id FROM {t}") == 1

@@ -399,6 +399,7 @@ def test_blocked_wait_is_handed_a_row_promptly_after_insert(connect, make_queue)
         assert bg.error is None and bg.result == 1
         latencies.append(bg.finished_at - sent)
     assert one(waiter, f"SELECT id FROM {t}") == 14
+    print("wake-up latencies (ms):", sorted(round(x * 1000, 1) for x in latencies))
     assert statistics.median(latencies) < 0.5, latencies
     assert max(latencies) < 2.0, latencies
 
@@ -490,3 +491,62 @@ def test_waiter_on_another_table_is_not_woken(connect, make_queue):
     bg.join(10)
     assert bg.result == 0
     assert count(producer, b) == 1
+
+
+# --------------------------------------------------------------------------- names and round trips
+
+@pytest.mark.parametrize("name", ["MixedCase_Q", "with-dash", "with$dollar", "caf\u00e9_q",
+                                  "\u65e5\u672c_q", "123numeric"],
+                         ids=["mixed_case", "dash", "dollar", "latin1_accent", "cjk", "leading_digit"])
+def test_wait_finds_tables_whose_names_need_file_name_encoding(conn, name):
+    """queue_wait maps the name to the table's files as the server does (spec 4.1)."""
+    full = f"{name}_{unique_name('x')}"
+    execute(conn, f"CREATE TABLE `{full}` (id INT) ENGINE=QUEUE")
+    try:
+        execute(conn, f"INSERT INTO `{full}` VALUES (1), (2)")
+        assert wait(conn, full, timeout=0) == 1
+        assert column(conn, f"SELECT id FROM `{full}`") == [1]
+        assert wait(conn, f"test.{full}", timeout=0) == 1
+        assert column(conn, f"SELECT id FROM `{full}`") == [2]
+        assert queue_end(conn) == 1
+        assert count(conn, f"`{full}`") == 0
+    finally:
+        execute(conn, f"DROP TABLE IF EXISTS `{full}`")
+
+
+def test_wait_table_name_is_case_sensitive_like_the_file_system(conn, make_queue):
+    t = make_queue()
+    insert_ids(conn, t, [1])
+    if one(conn, "SELECT @@lower_case_table_names") != 0:
+        pytest.fail("the private server is expected to run with lower_case_table_names=0")
+    assert wait(conn, t.upper(), timeout=0) is None
+    assert count(conn, t) == 1
+
+
+def test_wait_and_select_in_one_multi_statement_round_trip(conn, make_queue):
+    """The one-round-trip job loop: SELECT queue_wait(...); SELECT * FROM t."""
+    t = make_queue()
+    insert_ids(conn, t, [1, 2])
+    cur = conn.cursor()
+    got = []
+    for _ in range(3):
+        cur.execute(f"SELECT queue_wait('{t}', 0); SELECT id FROM {t}")
+        r = cur.fetchall()[0][0]
+        cur.nextset()
+        got.append((r, [x[0] for x in cur.fetchall()]))
+        while cur.nextset():
+            pass
+    cur.close()
+    assert got == [(1, [1]), (1, [2]), (0, [])]
+
+
+def test_lock_tables_write_allows_insert_and_select(conn, make_queue):
+    t = make_queue()
+    execute(conn, f"LOCK TABLES {t} WRITE")
+    try:
+        insert_ids(conn, t, [1, 2])
+        assert column(conn, f"SELECT id FROM {t}") == [1, 2]
+        assert execute(conn, f"DELETE FROM {t} LIMIT 1") == 1
+    finally:
+        execute(conn, "UNLOCK TABLES")
+    assert column(conn, f"SELECT id FROM {t}") == [2]
