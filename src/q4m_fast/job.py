@@ -92,12 +92,15 @@ class Job:
         tables = self.tables
         if callable(tables):
             tables = tables()
-        if tables:
-            return (tables,) if isinstance(tables, str) else tuple(tables)
+        if tables is not None:
+            texts = (tables,) if isinstance(tables, str) else tuple(tables)
+            if not texts:
+                raise ValueError(f"{type(self).__name__}.tables is empty")
+            return texts
         name = self.table_name
         if callable(name):
             name = name()
-        return (name or default_table_name(type(self)),)
+        return (default_table_name(type(self)) if name is None else name,)
 
     # --- what subclasses define -----------------------------------------------------------------
 
