@@ -195,7 +195,7 @@ def test_negative_timeout_never_blocks(q4m_server, conn, make_queue, timeout):
     t = make_queue()
     start = time.monotonic()
     assert one(conn, f"SELECT queue_wait('{t}', {timeout})") == 0
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 0.9
     assert_server_alive(q4m_server)
 
 
@@ -222,7 +222,7 @@ def test_non_numeric_string_timeout_polls(q4m_server, conn, make_queue, timeout)
     t = make_queue()
     start = time.monotonic()
     assert one(conn, f"SELECT queue_wait('{t}', {timeout})") == 0
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 0.9
     assert_server_alive(q4m_server)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import signal
 import time
 
@@ -18,10 +19,13 @@ from engine_helpers import (
     count,
     eventually,
     execute,
+    executing_statements,
     insert_ids,
     kill_connection,
     one,
+    payload_digest,
     queue_end,
+    rows,
     start_wait,
     wait,
     wait_until_blocked,
@@ -240,3 +244,57 @@ def test_consumer_process_killed_while_blocked_loses_no_row(q4m_server, conn, ma
             proc.join(5)
     assert wait(conn, t, timeout=0) == 1
     assert one(conn, f"SELECT id FROM {t}") == 1
+
+
+def _writing_child(server, table, pipe):
+    """Child process: insert 1 MB multi-row batches with digests until killed."""
+    try:
+        c = server.connect()
+        cur = c.cursor()
+        rnd = random.Random(11)
+        batch = 0
+        while True:
+            params = []
+            for s in range(50):
+                payload = rnd.randbytes(20_000)
+                params += [batch, s, payload, payload_digest(batch, s, payload)]
+            cur.execute(f"INSERT INTO {table} (b, s, payload, digest) VALUES "
+                        + ",".join(["(%s,%s,%s,%s)"] * 50), params)
+            batch += 1
+            if batch == 3:
+                pipe.send("writing")
+    finally:
+        os._exit(0)
+
+
+@pytest.mark.timeout(90)
+def test_writer_process_killed_mid_stream_leaves_no_partial_or_corrupt_rows(q4m_server, conn,
+                                                                           make_queue):
+    t = make_queue("b INT NOT NULL, s INT NOT NULL, payload LONGBLOB, digest CHAR(64)")
+    ctx = multiprocessing.get_context("fork")
+    parent_end, child_end = ctx.Pipe()
+    proc = ctx.Process(target=_writing_child, args=(q4m_server, t, child_end), daemon=True)
+    proc.start()
+    try:
+        assert parent_end.poll(30), "writer did not start"
+        parent_end.recv()
+        time.sleep(0.7)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(10)
+    finally:
+        if proc.is_alive():
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join(5)
+    # let the server finish (or drop) the statement the client was in the middle of
+    eventually(lambda: not executing_statements(conn, f"INSERT INTO {t}%"), timeout=30)
+    got = rows(conn, f"SELECT b, s, payload, digest FROM {t}")
+    assert got, "nothing was written"
+    for b, s, payload, digest in got:
+        assert digest == payload_digest(b, s, bytes(payload)), f"corrupt row {(b, s)}"
+    per_batch = {}
+    for b, s, _, _ in got:
+        per_batch.setdefault(b, []).append(s)
+    for b, seqs in per_batch.items():
+        assert seqs == list(range(50)), f"batch {b} is partial or out of order: {len(seqs)} rows"
+    assert sorted(per_batch) == list(range(len(per_batch))), "a whole batch is missing"
+    assert count(conn, t) == len(got)

@@ -151,14 +151,14 @@ def test_zero_timeout_on_empty_queue_returns_zero_without_blocking(conn, make_qu
     t = make_queue()
     start = time.monotonic()
     assert wait(conn, t, timeout=0) == 0
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 0.9
 
 
 def test_negative_timeout_on_empty_queue_returns_zero_without_blocking(conn, make_queue):
     t = make_queue()
     start = time.monotonic()
     assert wait(conn, t, timeout=-5) == 0
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 0.9
 
 
 def test_zero_timeout_with_a_row_returns_it(conn, make_queue):
