@@ -13,14 +13,16 @@ only they need in a conftest.py there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 
 import pytest
 
+# tests/ itself on sys.path whatever pytest's import mode, for the helper module
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from q4m_testserver import PrivateServer  # noqa: E402
+from q4m_testserver import PrivateServer
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,63}")
 
@@ -144,7 +146,5 @@ def fresh_queue(q4m_server):
 
 
 def _close(c) -> None:
-    try:
+    with contextlib.suppress(Exception):
         c.close()
-    except Exception:
-        pass

@@ -60,13 +60,13 @@ class PrivateServer:
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = [sys.executable, str(SCRIPT), *args, "--port", str(self.port),
                "--datadir", str(self.datadir)]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
         if check and proc.returncode != 0:
             raise ServerError(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n"
                               f"{proc.stderr}{proc.stdout}")
         return proc
 
-    def start(self) -> "PrivateServer":
+    def start(self) -> PrivateServer:
         """Start (building and initialising as needed); a no-op when already running."""
         sync = [] if self.sync is None else ["--sync", "on" if self.sync else "off"]
         proc = self._run("start", *sync)
@@ -79,7 +79,7 @@ class PrivateServer:
         """Clean shutdown; waits until the process is gone. A no-op when not running."""
         self._run("stop")
 
-    def restart(self) -> "PrivateServer":
+    def restart(self) -> PrivateServer:
         self.stop()
         return self.start()
 
@@ -124,7 +124,7 @@ class PrivateServer:
 
     def connect(self, **kw):
         """A new MySQLdb connection to database `test`, autocommit on (keywords override)."""
-        import MySQLdb   # imported here so the helper loads even without the driver
+        import MySQLdb  # imported here so the helper loads even without the driver
 
         args = dict(host=self.host, port=self.port, user="root", database="test",
                     charset="utf8mb4", autocommit=True)
