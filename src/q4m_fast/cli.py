@@ -41,7 +41,10 @@ def load_job_class(target: str) -> type[Job]:
     module = importlib.import_module(module_name)
     found: Any = module
     for part in attribute.split("."):
-        found = getattr(found, part)
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            raise ValueError(f"{target}: {module_name} has no {attribute}") from None
     if not (isinstance(found, type) and issubclass(found, Job)):
         raise ValueError(f"{target} is not a subclass of q4m_fast.Job")
     return found

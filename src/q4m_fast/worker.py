@@ -128,8 +128,13 @@ class Worker:
 
     def _reopen_after_loss(self, lost: ServerGoneError) -> bool:
         """Reconnect with capped exponential backoff and jitter; False if stopped meanwhile."""
-        if not self._reconnect or not self._connector.can_reconnect:
-            raise lost
+        if not self._connector.can_reconnect:
+            raise ServerGoneError(
+                f"{lost}; a MySQLdb connection handed in cannot be reopened (pass a DSN or a "
+                "function returning a connection to have the worker reconnect)", lost.errno
+            ) from lost
+        if not self._reconnect:
+            raise ServerGoneError(f"{lost}; not reconnecting (reconnect=False)", lost.errno) from lost
         self._hooks.emit("reconnect", lost)
         backoff = Backoff()
         while True:
