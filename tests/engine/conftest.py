@@ -7,8 +7,9 @@ tables and drop them afterwards.
 
 from __future__ import annotations
 
-import pytest
+import contextlib
 
+import pytest
 from engine_helpers import execute, unique_name
 
 
@@ -18,7 +19,8 @@ def _hint(request) -> str:
 
 @pytest.fixture
 def make_queue(q4m_server, fresh_queue, request):
-    """make_queue(columns_sql="id INT NOT NULL, v VARCHAR(64)") -> name of a new, empty QUEUE table."""
+    """make_queue(columns_sql="id INT NOT NULL, v VARCHAR(64)") -> name of a new, empty
+    QUEUE table."""
     created = []
 
     def make(columns_sql: str = "id INT NOT NULL, v VARCHAR(64)", hint: str | None = None) -> str:
@@ -36,8 +38,9 @@ def make_innodb(q4m_server, request):
     """make_innodb(columns_sql) -> name of a new, empty InnoDB table."""
     created = []
 
-    def make(columns_sql: str = "id INT NOT NULL PRIMARY KEY, v VARCHAR(64)",
-             hint: str | None = None) -> str:
+    def make(
+        columns_sql: str = "id INT NOT NULL PRIMARY KEY, v VARCHAR(64)", hint: str | None = None
+    ) -> str:
         name = unique_name((hint or _hint(request)) + "_inno")
         c = q4m_server.connect()
         try:
@@ -78,9 +81,7 @@ def _drop_all(server, names) -> None:
         return
     try:
         for name in names:
-            try:
+            with contextlib.suppress(Exception):
                 execute(c, f"DROP TABLE IF EXISTS {name}")
-            except Exception:
-                pass
     finally:
         c.close()

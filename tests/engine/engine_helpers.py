@@ -36,6 +36,7 @@ def unique_name(hint: str = "q") -> str:
 
 # --------------------------------------------------------------------------- queries
 
+
 def rows(conn, sql: str, args=None) -> list[tuple]:
     """Run one statement and return all its rows as a list of tuples."""
     cur = conn.cursor()
@@ -130,7 +131,7 @@ def insert_ids(conn, table: str, ids, width: int = 1000) -> None:
     """Insert rows (id, 'v<id>') with multi-row INSERTs of up to `width` rows."""
     ids = list(ids)
     for start in range(0, len(ids), width):
-        chunk = ids[start:start + width]
+        chunk = ids[start : start + width]
         values = ",".join(f"({i},'v{i}')" for i in chunk)
         execute(conn, f"INSERT INTO {table} (id, v) VALUES {values}")
 
@@ -151,6 +152,7 @@ def kill_connection(observer, target, query_only: bool = False) -> None:
 
 # --------------------------------------------------------------------------- waiting
 
+
 def eventually(predicate, timeout: float = 10.0, interval: float = 0.02, message: str = ""):
     """Poll predicate() until it returns a truthy value; return that value or fail."""
     deadline = time.monotonic() + timeout
@@ -160,7 +162,9 @@ def eventually(predicate, timeout: float = 10.0, interval: float = 0.02, message
         if last:
             return last
         if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not reached within {timeout}s: {message} (last={last!r})")
+            raise AssertionError(
+                f"condition not reached within {timeout}s: {message} (last={last!r})"
+            )
         time.sleep(interval)
 
 
@@ -168,13 +172,15 @@ def executing_statements(observer, like: str) -> list[int]:
     """Ids of connections whose running statement text matches the LIKE pattern."""
     return column(
         observer,
-        "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE %s AND ID <> CONNECTION_ID()",
+        "SELECT ID FROM information_schema.PROCESSLIST "
+        "WHERE INFO LIKE %s AND ID <> CONNECTION_ID()",
         (like,),
     )
 
 
-def wait_until_blocked(observer, conns, like: str = "%queue_wait%", timeout: float = 20.0,
-                       settle: float = 0.2) -> None:
+def wait_until_blocked(
+    observer, conns, like: str = "%queue_wait%", timeout: float = 20.0, settle: float = 0.2
+) -> None:
     """Wait until every connection in `conns` is executing a statement matching `like`."""
     wanted = {thread_id(c) for c in conns}
 
@@ -193,7 +199,7 @@ class BackgroundQuery:
         self.sql = sql
         self.args = args
         self.fetch_owned_from = fetch_owned_from
-        thread_id(conn)   # cache it while the connection is still idle
+        thread_id(conn)  # cache it while the connection is still idle
         self.result = None
         self.owned_rows = None
         self.error: BaseException | None = None
@@ -213,11 +219,11 @@ class BackgroundQuery:
         finally:
             self.finished_at = time.monotonic()
 
-    def start(self) -> "BackgroundQuery":
+    def start(self) -> BackgroundQuery:
         self._thread.start()
         return self
 
-    def join(self, timeout: float) -> "BackgroundQuery":
+    def join(self, timeout: float) -> BackgroundQuery:
         self._thread.join(timeout)
         assert not self._thread.is_alive(), f"{self.sql!r} still running after {timeout}s"
         return self
@@ -234,11 +240,13 @@ class BackgroundQuery:
 def start_wait(conn, *specs, timeout=None, fetch_owned_from=None) -> BackgroundQuery:
     args = list(specs) + ([timeout] if timeout is not None else [])
     marks = ", ".join(["%s"] * len(args))
-    return BackgroundQuery(conn, f"SELECT queue_wait({marks})", args,
-                           fetch_owned_from=fetch_owned_from).start()
+    return BackgroundQuery(
+        conn, f"SELECT queue_wait({marks})", args, fetch_owned_from=fetch_owned_from
+    ).start()
 
 
 # --------------------------------------------------------------------------- checks
+
 
 def assert_server_alive(server) -> None:
     """A NEW connection can still run SELECT 1 (the server did not crash)."""

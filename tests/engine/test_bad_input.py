@@ -7,7 +7,6 @@ import time
 
 import MySQLdb
 import pytest
-
 from engine_helpers import (
     ER_CANT_INITIALIZE_UDF,
     BackgroundQuery,
@@ -65,7 +64,7 @@ BAD_NAMES = {
     "three_parts": "a.b.c",
     "nul_byte": "a\x00b",
     "only_nul": "\x00",
-    "unicode": "\u65e5\u672c\u8a9e\U0001F600",
+    "unicode": "\u65e5\u672c\u8a9e\U0001f600",
     "long_2000": "x" * 2000,
     "long_db_2000": "test." + "x" * 2000,
     "long_db_part": "y" * 2000 + ".t",
@@ -95,15 +94,29 @@ def test_bad_table_name_alone_gives_null_or_error(q4m_server, conn, name):
     assert_server_alive(q4m_server)
 
 
-@pytest.mark.parametrize("expr", ["123", "-1", "1.5", "x'00ff'", "NULL", "1e300", "CAST(NULL AS CHAR)",
-                                  "(SELECT NULL)", "REPEAT('a', 100000)"])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "123",
+        "-1",
+        "1.5",
+        "x'00ff'",
+        "NULL",
+        "1e300",
+        "CAST(NULL AS CHAR)",
+        "(SELECT NULL)",
+        "REPEAT('a', 100000)",
+    ],
+)
 def test_non_string_table_argument_gives_null_or_error(q4m_server, conn, expr):
     assert_null_or_1123(result_or_errno(conn, f"SELECT queue_wait({expr}, 0)"))
     assert_server_alive(q4m_server)
 
 
-@pytest.mark.parametrize("suffix", [":", ":::", ":id=", ":(", ":id=1 AND", ":no_such_col=1",
-                                    ":1/0", ":'str'", ":" + "(" * 5000])
+@pytest.mark.parametrize(
+    "suffix",
+    [":", ":::", ":id=", ":(", ":id=1 AND", ":no_such_col=1", ":1/0", ":'str'", ":" + "(" * 5000],
+)
 def test_bad_condition_gives_null_or_error(q4m_server, conn, make_queue, suffix):
     t = make_queue()
     insert_ids(conn, t, [1])
@@ -116,8 +129,9 @@ def test_bad_name_among_good_ones_gives_null_and_takes_no_row(q4m_server, conn, 
     a, b = make_queue(), make_queue()
     insert_ids(conn, a, [1])
     insert_ids(conn, b, [2])
-    assert_null_or_1123(result_or_errno(conn, "SELECT queue_wait(%s, %s, %s, 0)",
-                                        (a, "../../etc/passwd", b)))
+    assert_null_or_1123(
+        result_or_errno(conn, "SELECT queue_wait(%s, %s, %s, 0)", (a, "../../etc/passwd", b))
+    )
     assert not in_owner_mode(conn)
     assert count(conn, a) == 1 and count(conn, b) == 1
     assert_server_alive(q4m_server)
@@ -140,6 +154,7 @@ def test_many_arguments_with_a_row_in_the_last_table(q4m_server, conn, make_queu
 
 # --------------------------------------------------------------------------- timeouts
 
+
 def test_null_timeout_gives_null_or_error_and_takes_no_row(q4m_server, connect, make_queue):
     c, other = connect(), connect()
     t = make_queue()
@@ -158,13 +173,22 @@ def test_null_timeout_on_empty_queue_does_not_block(q4m_server, conn, make_queue
     assert_server_alive(q4m_server)
 
 
-HUGE = ["1e12", "2147484", "4294968", "9223372036854775807", "18446744073709551615",
-        "99999999999999999999999999", "'1e12'", "1e300"]
+HUGE = [
+    "1e12",
+    "2147484",
+    "4294968",
+    "9223372036854775807",
+    "18446744073709551615",
+    "99999999999999999999999999",
+    "'1e12'",
+    "1e300",
+]
 
 
 @pytest.mark.parametrize("timeout", HUGE)
-def test_huge_timeout_with_a_row_available_returns_it_at_once(q4m_server, conn, make_queue,
-                                                              timeout):
+def test_huge_timeout_with_a_row_available_returns_it_at_once(
+    q4m_server, conn, make_queue, timeout
+):
     t = make_queue()
     insert_ids(conn, t, [1])
     start = time.monotonic()
@@ -189,8 +213,9 @@ def test_huge_timeout_is_clamped_not_wrapped(q4m_server, connect, make_queue, ti
     assert_server_alive(q4m_server)
 
 
-@pytest.mark.parametrize("timeout", ["-1", "-1e12", "-9223372036854775808", "-0.5",
-                                     "'-5'", "-99999999999999999999999"])
+@pytest.mark.parametrize(
+    "timeout", ["-1", "-1e12", "-9223372036854775808", "-0.5", "'-5'", "-99999999999999999999999"]
+)
 def test_negative_timeout_never_blocks(q4m_server, conn, make_queue, timeout):
     t = make_queue()
     start = time.monotonic()
@@ -200,8 +225,9 @@ def test_negative_timeout_never_blocks(q4m_server, conn, make_queue, timeout):
 
 
 @pytest.mark.parametrize("timeout", ["0.5", "0.4", "1.5", "'0.5'"])
-def test_fractional_timeout_returns_zero_promptly_on_empty_queue(q4m_server, conn, make_queue,
-                                                                  timeout):
+def test_fractional_timeout_returns_zero_promptly_on_empty_queue(
+    q4m_server, conn, make_queue, timeout
+):
     t = make_queue()
     start = time.monotonic()
     assert one(conn, f"SELECT queue_wait('{t}', {timeout})") == 0
@@ -228,6 +254,7 @@ def test_non_numeric_string_timeout_polls(q4m_server, conn, make_queue, timeout)
 
 # --------------------------------------------------------------------------- argument counts
 
+
 def test_queue_wait_without_arguments_is_1123(q4m_server, conn):
     assert result_or_errno(conn, "SELECT queue_wait()") == ("error", ER_CANT_INITIALIZE_UDF)
     assert_server_alive(q4m_server)
@@ -246,8 +273,7 @@ def test_queue_abort_with_arguments_outside_owner_mode_is_1123(q4m_server, conn,
 
 
 @pytest.mark.parametrize("args", ["1", "NULL", "'x'", "1, 2"])
-def test_queue_rowid_with_arguments_is_1123_even_in_owner_mode(q4m_server, conn, make_queue,
-                                                                 args):
+def test_queue_rowid_with_arguments_is_1123_even_in_owner_mode(q4m_server, conn, make_queue, args):
     t = make_queue()
     insert_ids(conn, t, [1])
     assert one(conn, f"SELECT queue_wait('{t}')") == 1
@@ -257,6 +283,7 @@ def test_queue_rowid_with_arguments_is_1123_even_in_owner_mode(q4m_server, conn,
 
 
 # --------------------------------------------------------------------------- odd call sites
+
 
 def test_two_waits_in_one_statement_do_not_crash(q4m_server, conn, make_queue):
     t = make_queue()
@@ -278,7 +305,9 @@ def test_two_waits_in_one_statement_do_not_crash(q4m_server, conn, make_queue):
 def test_wait_in_union_does_not_crash(q4m_server, conn, make_queue):
     t = make_queue()
     insert_ids(conn, t, [1, 2])
-    outcome = result_or_errno(conn, f"SELECT queue_wait('{t}', 0) UNION ALL SELECT queue_wait('{t}', 0)")
+    outcome = result_or_errno(
+        conn, f"SELECT queue_wait('{t}', 0) UNION ALL SELECT queue_wait('{t}', 0)"
+    )
     assert outcome[0] in ("ok", "error")
     execute(conn, "SELECT queue_end()")
     assert_server_alive(q4m_server)
@@ -302,8 +331,9 @@ def test_wait_with_table_name_from_a_user_variable_set_to_null(q4m_server, conn)
     assert_server_alive(q4m_server)
 
 
-def test_wait_in_insert_select_without_from_does_not_crash(q4m_server, conn, make_queue,
-                                                           make_innodb):
+def test_wait_in_insert_select_without_from_does_not_crash(
+    q4m_server, conn, make_queue, make_innodb
+):
     t = make_queue()
     ref = make_innodb("id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, r BIGINT NULL")
     insert_ids(conn, t, [1])
@@ -344,8 +374,12 @@ def test_wait_in_a_stored_procedure_does_not_crash(q4m_server, conn, make_queue)
 def test_many_connections_calling_bad_arguments_at_once(q4m_server, connect, make_queue):
     t = make_queue()
     conns = [connect() for _ in range(16)]
-    calls = ["SELECT queue_wait(NULL, 0)", f"SELECT queue_wait('{t}', NULL)",
-             "SELECT queue_wait('../../x', 0)", f"SELECT queue_wait('{t}', -1)"]
+    calls = [
+        "SELECT queue_wait(NULL, 0)",
+        f"SELECT queue_wait('{t}', NULL)",
+        "SELECT queue_wait('../../x', 0)",
+        f"SELECT queue_wait('{t}', -1)",
+    ]
     for _ in range(5):
         bgs = [BackgroundQuery(c, calls[i % len(calls)]).start() for i, c in enumerate(conns)]
         for bg in bgs:
@@ -431,7 +465,9 @@ def test_temporary_queue_table_works_or_is_refused_cleanly(q4m_server, conn):
 
 def test_partitioned_queue_table_works_or_is_refused_cleanly(q4m_server, conn):
     t = unique_name("partq")
-    err = _attempt(conn, f"CREATE TABLE {t} (id INT) ENGINE=QUEUE PARTITION BY HASH(id) PARTITIONS 2")
+    err = _attempt(
+        conn, f"CREATE TABLE {t} (id INT) ENGINE=QUEUE PARTITION BY HASH(id) PARTITIONS 2"
+    )
     try:
         if err is None:
             execute(conn, f"INSERT INTO {t} VALUES (1), (2), (3)")

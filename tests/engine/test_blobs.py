@@ -1,4 +1,6 @@
-"""Rows of several MB (spec 1.1, 10: t/10-largedata). The server runs with max_allowed_packet=64M."""
+"""Rows of several MB (spec 1.1, 10: t/10-largedata).
+
+The private server runs with max_allowed_packet=64M."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import hashlib
 import random
 
 import pytest
-
 from engine_helpers import column, count, execute, one, queue_end, rows, wait
 
 pytestmark = pytest.mark.timeout(120)
@@ -41,8 +42,9 @@ def test_several_8mb_rows_are_delivered_in_order_with_exact_bytes(connect, make_
     rnd = random.Random(3)
     blobs = [rnd.randbytes(8 * MB - i) for i in range(3)]
     for i, b in enumerate(blobs):
-        execute(producer, f"INSERT INTO {t} VALUES (%s, %s, %s)",
-                (i, b, hashlib.sha256(b).hexdigest()))
+        execute(
+            producer, f"INSERT INTO {t} VALUES (%s, %s, %s)", (i, b, hashlib.sha256(b).hexdigest())
+        )
     assert count(producer, t) == 3
     for i, b in enumerate(blobs):
         assert wait(consumer, t, timeout=0) == 1
@@ -59,8 +61,9 @@ def test_several_8mb_rows_are_delivered_in_order_with_exact_bytes(connect, make_
 def test_30mb_row_built_by_the_server_round_trips(conn, make_queue):
     t = make_queue("id INT, b LONGBLOB")
     execute(conn, f"INSERT INTO {t} VALUES (1, REPEAT(x'00ff7f80', 7864320))")
-    assert rows(conn, f"SELECT LENGTH(b), MD5(b) = MD5(REPEAT(x'00ff7f80', 7864320)) FROM {t}") \
-        == [(30 * MB, 1)]
+    assert rows(conn, f"SELECT LENGTH(b), MD5(b) = MD5(REPEAT(x'00ff7f80', 7864320)) FROM {t}") == [
+        (30 * MB, 1)
+    ]
 
 
 def test_big_and_small_rows_interleaved_keep_order(conn, make_queue):

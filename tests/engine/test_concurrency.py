@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-
 from engine_helpers import (
     count,
     execute,
@@ -92,6 +91,7 @@ def assert_each_exactly_once(got, expected):
 
 # --------------------------------------------------------------------------- blocked waiters
 
+
 @pytest.mark.timeout(180)
 def test_two_hundred_blocked_waiters_each_get_exactly_one_row(conn, connect, make_queue):
     n = 200
@@ -108,7 +108,7 @@ def test_two_hundred_blocked_waiters_each_get_exactly_one_row(conn, connect, mak
         assert [bg.result for bg in bgs] == [1] * n
         assert all(len(bg.owned_rows) == 1 for bg in bgs)
         assert_each_exactly_once([bg.owned_rows[0][0] for bg in bgs], range(1, n + 1))
-        assert count(conn, t) == n               # all owned, none consumed yet
+        assert count(conn, t) == n  # all owned, none consumed yet
         assert rows(conn, f"SELECT * FROM {t}") == []
 
 
@@ -129,6 +129,7 @@ def test_blocked_waiters_fed_one_row_at_a_time_each_get_exactly_one(conn, connec
 
 # --------------------------------------------------------------------------- consumers
 
+
 @pytest.mark.timeout(900)
 def test_thirty_two_consumers_drain_100000_rows_none_lost_none_twice(conn, connect, make_queue):
     """32 threads, each with its own connection, drain 100,000 rows inserted in 1,000-row
@@ -142,7 +143,9 @@ def test_thirty_two_consumers_drain_100000_rows_none_lost_none_twice(conn, conne
     outs = [[] for _ in range(consumers)]
     errors = []
     started = time.monotonic()
-    threads = run_threads([(consume_until_empty, (c, t, out, errors)) for c, out in zip(conns, outs)])
+    threads = run_threads(
+        [(consume_until_empty, (c, t, out, errors)) for c, out in zip(conns, outs)]
+    )
     join_all(threads, 840)
     elapsed = time.monotonic() - started
     assert not errors, errors[:5]
@@ -151,8 +154,10 @@ def test_thirty_two_consumers_drain_100000_rows_none_lost_none_twice(conn, conne
     assert count(conn, t) == 0
     assert rows(conn, f"SELECT * FROM {t}") == []
     assert sum(1 for out in outs if out) > 1, "only one consumer ever got a row"
-    print(f"drained {total} rows with {consumers} consumers in {elapsed:.1f} s "
-          f"({total / elapsed:.0f} rows/s)")
+    print(
+        f"drained {total} rows with {consumers} consumers in {elapsed:.1f} s "
+        f"({total / elapsed:.0f} rows/s)"
+    )
 
 
 @pytest.mark.timeout(300)
@@ -171,7 +176,9 @@ def test_concurrent_producers_and_consumers_none_lost_none_twice(conn, connect, 
         except Exception as e:
             errors.append(repr(e))
 
-    cons = run_threads([(consume_until_empty, (connect(), t, out, errors, 1, done)) for out in outs])
+    cons = run_threads(
+        [(consume_until_empty, (connect(), t, out, errors, 1, done)) for out in outs]
+    )
     prods = run_threads([(produce, (connect(), p)) for p in range(producers)])
     join_all(prods, 240)
     done.set()
@@ -221,8 +228,11 @@ def test_delete_racing_consumers_removes_each_row_once(conn, connect, make_queue
         try:
             deadline = time.monotonic() + 200
             while time.monotonic() < deadline:
-                n = execute(c, f"DELETE FROM {t} ORDER BY id LIMIT 7") if len(deleted) % 2 else \
-                    execute(c, f"DELETE FROM {t} LIMIT 5")
+                n = (
+                    execute(c, f"DELETE FROM {t} ORDER BY id LIMIT 7")
+                    if len(deleted) % 2
+                    else execute(c, f"DELETE FROM {t} LIMIT 5")
+                )
                 deleted.append(n)
                 if n == 0 and count(c, t) == 0:
                     break
@@ -230,8 +240,10 @@ def test_delete_racing_consumers_removes_each_row_once(conn, connect, make_queue
         except Exception as e:
             errors.append(repr(e))
 
-    ths = run_threads([(consume_until_empty, (connect(), t, out, errors)) for out in outs]
-                      + [(deleter, (connect(),))])
+    ths = run_threads(
+        [(consume_until_empty, (connect(), t, out, errors)) for out in outs]
+        + [(deleter, (connect(),))]
+    )
     join_all(ths, 240)
     assert not errors, errors[:5]
     got = [x for out in outs for x in out]

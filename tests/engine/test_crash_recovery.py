@@ -13,7 +13,6 @@ import time
 
 import MySQLdb
 import pytest
-
 from engine_helpers import (
     column,
     count,
@@ -48,6 +47,7 @@ def _queue(server, hint, cols="id INT NOT NULL, v VARCHAR(64)"):
 
 # --------------------------------------------------------------------------- inserts
 
+
 def test_rows_whose_insert_returned_survive_kill9(crash_server):
     t = _queue(crash_server, "survive")
     c = crash_server.connect()
@@ -81,15 +81,20 @@ def test_many_tables_survive_kill9(crash_server):
 
 
 def test_all_column_types_survive_kill9(crash_server):
-    cols = ("a TINYINT, b BIGINT UNSIGNED, c DOUBLE, d DECIMAL(20,5), e VARCHAR(50), "
-            "f BLOB, g ENUM('x','y'), h SET('p','q'), i BIT(10), j DATETIME(6), k GEOMETRY, "
-            "l TEXT, m DATE")
+    cols = (
+        "a TINYINT, b BIGINT UNSIGNED, c DOUBLE, d DECIMAL(20,5), e VARCHAR(50), "
+        "f BLOB, g ENUM('x','y'), h SET('p','q'), i BIT(10), j DATETIME(6), k GEOMETRY, "
+        "l TEXT, m DATE"
+    )
     t = _queue(crash_server, "types_crash", cols)
     c = crash_server.connect()
-    execute(c, f"INSERT INTO {t} VALUES (-5, 18446744073709551615, 1.25, -123.45678, 'abc', "
-               f"x'00ff10', 'y', 'p,q', b'1010101010', '2024-05-06 07:08:09.123456', "
-               f"POINT(1, 2), REPEAT('z', 3000), '2001-02-03'), "
-               f"(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)")
+    execute(
+        c,
+        f"INSERT INTO {t} VALUES (-5, 18446744073709551615, 1.25, -123.45678, 'abc', "
+        f"x'00ff10', 'y', 'p,q', b'1010101010', '2024-05-06 07:08:09.123456', "
+        f"POINT(1, 2), REPEAT('z', 3000), '2001-02-03'), "
+        f"(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+    )
     before = rows(c, f"SELECT * FROM {t}")
     c = crash_and_restart(crash_server)
     assert rows(c, f"SELECT * FROM {t}") == before
@@ -110,13 +115,14 @@ def test_large_blob_rows_survive_kill9(crash_server):
 
 # --------------------------------------------------------------------------- consumption
 
+
 def test_rows_consumed_by_queue_wait_do_not_come_back(crash_server):
     t = _queue(crash_server, "consumed_wait")
     c = crash_server.connect()
     insert_ids(c, t, [1, 2, 3, 4])
-    assert wait(c, t) == 1       # owns 1
-    assert wait(c, t) == 1       # consumed 1, owns 2
-    assert wait(c, t) == 1       # consumed 2, owns 3
+    assert wait(c, t) == 1  # owns 1
+    assert wait(c, t) == 1  # consumed 1, owns 2
+    assert wait(c, t) == 1  # consumed 2, owns 3
     c = crash_and_restart(crash_server)
     visible = column(c, f"SELECT id FROM {t}")
     assert 1 not in visible and 2 not in visible
@@ -128,7 +134,7 @@ def test_row_owned_at_crash_is_delivered_again(crash_server):
     c = crash_server.connect()
     insert_ids(c, t, [1, 2, 3])
     assert wait(c, t) == 1
-    assert wait(c, t) == 1       # owns 2
+    assert wait(c, t) == 1  # owns 2
     c = crash_and_restart(crash_server)
     assert column(c, f"SELECT id FROM {t}") == [2, 3]
     assert wait(c, t) == 1
@@ -153,8 +159,8 @@ def test_rows_removed_by_delete_do_not_come_back(crash_server):
     c = crash_server.connect()
     insert_ids(c, t, range(1, 11))
     assert execute(c, f"DELETE FROM {t} WHERE id IN (2, 4)") == 2
-    assert execute(c, f"DELETE FROM {t} LIMIT 2") == 2       # 1 and 3
-    assert execute(c, f"DELETE FROM {t} ORDER BY id DESC LIMIT 1") == 1   # 10
+    assert execute(c, f"DELETE FROM {t} LIMIT 2") == 2  # 1 and 3
+    assert execute(c, f"DELETE FROM {t} ORDER BY id DESC LIMIT 1") == 1  # 10
     c = crash_and_restart(crash_server)
     assert column(c, f"SELECT id FROM {t}") == [5, 6, 7, 8, 9]
     assert count(c, t) == 5
@@ -237,8 +243,8 @@ class Writer(threading.Thread):
         self.conn = server.connect()
         self.table, self.w = table, w
         self.rnd = random.Random(seed)
-        self.acked = []         # lists of seqs, one per INSERT that returned
-        self.in_flight = []     # seqs of the INSERT that was running when the server died
+        self.acked = []  # lists of seqs, one per INSERT that returned
+        self.in_flight = []  # seqs of the INSERT that was running when the server died
         self.error = None
         self.next_seq = 0
 
@@ -254,8 +260,11 @@ class Writer(threading.Thread):
                     batch.append(s)
                     params += [self.w, s, k, payload, payload_digest(self.w, s, k, payload)]
                 self.in_flight = batch
-                cur.execute(f"INSERT INTO {self.table} (w, s, n, payload, digest) VALUES "
-                            + ",".join(["(%s,%s,%s,%s,%s)"] * k), params)
+                cur.execute(
+                    f"INSERT INTO {self.table} (w, s, n, payload, digest) VALUES "
+                    + ",".join(["(%s,%s,%s,%s,%s)"] * k),
+                    params,
+                )
                 self.acked.append(batch)
                 self.in_flight = []
                 self.next_seq += k
@@ -280,7 +289,7 @@ def _crash_during_writes(server, writers=3, duration=1.5):
 
 
 def test_writers_killed_mid_stream_leave_no_corrupt_row(crash_server):
-    t, ws, got, c = _crash_during_writes(crash_server)
+    _, ws, got, _ = _crash_during_writes(crash_server)
     assert sum(len(w.acked) for w in ws) > 0, "no INSERT completed before the crash"
     for w, s, n, payload, digest in got:
         assert digest == payload_digest(w, s, n, bytes(payload or b"")), f"corrupt row {(w, s)}"
@@ -303,7 +312,7 @@ def test_writers_killed_mid_stream_lose_no_acknowledged_row(crash_server):
 
 
 def test_rows_keep_their_order_across_a_crash_mid_stream(crash_server):
-    t, ws, got, c = _crash_during_writes(crash_server)
+    _, ws, got, _ = _crash_during_writes(crash_server)
     for w in ws:
         seqs = [r[1] for r in got if r[0] == w.w]
         assert seqs == sorted(seqs), f"writer {w.w}: order changed by recovery"
@@ -311,7 +320,7 @@ def test_rows_keep_their_order_across_a_crash_mid_stream(crash_server):
 
 def test_multi_row_insert_is_all_or_nothing_across_a_crash(crash_server):
     """A statement's rows are one batch: after the crash either all or none are there."""
-    t, ws, got, c = _crash_during_writes(crash_server)
+    _, ws, got, _ = _crash_during_writes(crash_server)
     for w in ws:
         present = {r[1] for r in got if r[0] == w.w}
         for batch in w.acked + ([w.in_flight] if w.in_flight else []):
@@ -324,9 +333,9 @@ def test_consumers_killed_mid_stream_never_see_acknowledged_consumptions_again(c
     t = _queue(crash_server, "consume_midstream")
     c = crash_server.connect()
     insert_ids(c, t, range(total), width=500)
-    done = [set() for _ in range(consumers)]        # consumption acknowledged
-    owned = [None] * consumers                      # row currently owned
-    uncertain = [set() for _ in range(consumers)]   # consumption in flight at the crash
+    done = [set() for _ in range(consumers)]  # consumption acknowledged
+    owned = [None] * consumers  # row currently owned
+    uncertain = [set() for _ in range(consumers)]  # consumption in flight at the crash
 
     def consume(k):
         cc = crash_server.connect()
@@ -348,7 +357,7 @@ def test_consumers_killed_mid_stream_never_see_acknowledged_consumptions_again(c
                 owned[k] = cur.fetchone()[0]
         except MySQLdb.MySQLError:
             if owned[k] in uncertain[k]:
-                owned[k] = None         # its consumption was in flight: may be gone
+                owned[k] = None  # its consumption was in flight: may be gone
             return
 
     ths = [threading.Thread(target=consume, args=(k,), daemon=True) for k in range(consumers)]
@@ -374,7 +383,7 @@ def test_consumers_killed_mid_stream_never_see_acknowledged_consumptions_again(c
 @pytest.mark.timeout(300)
 def test_several_crash_restart_cycles_keep_exactly_the_live_rows(crash_server):
     t = _queue(crash_server, "cycles")
-    expected = []       # live rows in FIFO order, as this test tracks them
+    expected = []  # live rows in FIFO order, as this test tracks them
     next_id = 0
     for cycle in range(4):
         c = crash_server.connect()
@@ -383,15 +392,15 @@ def test_several_crash_restart_cycles_keep_exactly_the_live_rows(crash_server):
         next_id += 50
         insert_ids(c, t, new, width=17)
         expected += new
-        for _ in range(20):               # consume 20 (the 20th stays owned at the crash)
+        for _ in range(20):  # consume 20 (the 20th stays owned at the crash)
             assert wait(c, t) == 1
         got_owned = one(c, f"SELECT id FROM {t}")
         consumed = expected[:19]
         assert got_owned == expected[19]
         other = crash_server.connect()
-        assert execute(other, f"DELETE FROM {t} LIMIT 5") == 5   # oldest unowned: after owned
+        assert execute(other, f"DELETE FROM {t} LIMIT 5") == 5  # oldest unowned: after owned
         deleted = expected[20:25]
-        expected = [expected[19]] + expected[25:]
+        expected = [expected[19], *expected[25:]]
         assert set(consumed).isdisjoint(expected)
         assert not set(deleted) & set(expected)
         crash_server.kill9()
@@ -419,6 +428,7 @@ def test_crash_right_after_recovery_is_recovered_again(crash_server):
 # hand while the server is down. The only thing assumed about the format is spec A: one
 # append-only data file per table, named after it, pre-extended with zeros or not.
 
+
 def _data_file(server, table):
     files = [p for p in (server.datadir / "test").glob(table + ".*") if p.suffix.lower() != ".frm"]
     assert len(files) == 1, f"expected one data file for {table}, found {files}"
@@ -438,7 +448,7 @@ def test_garbage_after_the_last_batch_is_ignored_and_cut(crash_server):
     data = bytearray(path.read_bytes())
     at = _last_nonzero(data) + 1 + 64
     junk = random.Random(5).randbytes(8192)
-    data[at:at + len(junk)] = junk
+    data[at : at + len(junk)] = junk
     path.write_bytes(bytes(data))
     crash_server.start()
     c = crash_server.connect()
@@ -461,7 +471,7 @@ def test_torn_last_batch_is_dropped_and_earlier_rows_survive(crash_server):
     path = _data_file(crash_server, t)
     data = bytearray(path.read_bytes())
     end = _last_nonzero(data) + 1
-    data[end - 128 * 1024:end] = bytes(128 * 1024)      # the second half never reached the disk
+    data[end - 128 * 1024 : end] = bytes(128 * 1024)  # the second half never reached the disk
     path.write_bytes(bytes(data))
     crash_server.start()
     c = crash_server.connect()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from engine_helpers import (
     ER_ILLEGAL_HA,
     ER_TOO_MANY_KEYS,
@@ -32,28 +31,46 @@ def test_create_table_engine_queue_is_reported_by_show_create(conn, make_queue):
     t = make_queue()
     ddl = rows(conn, f"SHOW CREATE TABLE {t}")[0][1]
     assert "ENGINE=QUEUE" in ddl.upper()
-    assert one(conn, "SELECT ENGINE FROM information_schema.TABLES "
-                     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s", (t,)) == "QUEUE"
+    assert (
+        one(
+            conn,
+            "SELECT ENGINE FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+            (t,),
+        )
+        == "QUEUE"
+    )
 
 
 def test_engine_name_is_case_insensitive(conn):
     t = unique_name("lowercase_engine")
     try:
         execute(conn, f"CREATE TABLE {t} (id INT) ENGINE=queue")
-        assert one(conn, "SELECT ENGINE FROM information_schema.TABLES "
-                         "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s", (t,)) == "QUEUE"
+        assert (
+            one(
+                conn,
+                "SELECT ENGINE FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+                (t,),
+            )
+            == "QUEUE"
+        )
     finally:
         execute(conn, f"DROP TABLE IF EXISTS {t}")
 
 
-@pytest.mark.parametrize("key_sql", [
-    "id INT NOT NULL PRIMARY KEY",
-    "id INT NOT NULL, PRIMARY KEY (id)",
-    "id INT NOT NULL, UNIQUE KEY (id)",
-    "id INT NOT NULL, KEY (id)",
-    "id INT NOT NULL, INDEX ix (id)",
-    "id INT NOT NULL, v VARCHAR(20), FULLTEXT (v)",
-], ids=["inline-primary", "primary", "unique", "key", "index", "fulltext"])
+@pytest.mark.parametrize(
+    "key_sql",
+    [
+        "id INT NOT NULL PRIMARY KEY",
+        "id INT NOT NULL, PRIMARY KEY (id)",
+        "id INT NOT NULL, UNIQUE KEY (id)",
+        "id INT NOT NULL, KEY (id)",
+        "id INT NOT NULL, INDEX ix (id)",
+        "id INT NOT NULL, v VARCHAR(20), FULLTEXT (v)",
+    ],
+    ids=["inline-primary", "primary", "unique", "key", "index", "fulltext"],
+)
 def test_create_with_any_index_fails_with_too_many_keys(conn, key_sql):
     t = unique_name("with_index")
     try:
@@ -130,10 +147,12 @@ COLUMN_TYPES = {
     "decimal": ("DECIMAL(30,10)", ["12345678901234567890.0123456789", "-0.0000000001", "0"]),
     "decimal_max": ("DECIMAL(65,30)", ["-" + "9" * 35 + "." + "9" * 30]),
     "char": ("CHAR(10)", ["'abc'", "''", "'0123456789'"]),
-    "char_utf8mb4": ("CHAR(5) CHARACTER SET utf8mb4", ["'h\u00e9\U0001F600'"]),
+    "char_utf8mb4": ("CHAR(5) CHARACTER SET utf8mb4", ["'h\u00e9\U0001f600'"]),
     "varchar": ("VARCHAR(300)", ["'hello'", "''", "REPEAT('x', 300)", "'trailing  '"]),
-    "varchar_utf8mb4": ("VARCHAR(20) CHARACTER SET utf8mb4",
-                        ["'\u65e5\u672c\u8a9e \U0001F680'", "'\u00e9\u00e8'"]),
+    "varchar_utf8mb4": (
+        "VARCHAR(20) CHARACTER SET utf8mb4",
+        ["'\u65e5\u672c\u8a9e \U0001f680'", "'\u00e9\u00e8'"],
+    ),
     "binary": ("BINARY(8)", ["x'0001020304050607'", "x'00'"]),
     "varbinary": ("VARBINARY(1000)", ["x'00ff00ff'", "''", "UNHEX(REPEAT('ab', 500))"]),
     "tinyblob": ("TINYBLOB", ["x'00'", "UNHEX(REPEAT('fe', 255))"]),
@@ -142,7 +161,7 @@ COLUMN_TYPES = {
     "longblob": ("LONGBLOB", ["UNHEX(REPEAT('c3a9', 600000))", "x'00'"]),
     "tinytext": ("TINYTEXT", ["REPEAT('t', 255)", "''"]),
     "text": ("TEXT", ["REPEAT('text ', 10000)"]),
-    "mediumtext": ("MEDIUMTEXT CHARACTER SET utf8mb4", ["REPEAT('\u00e9\U0001F600', 50000)"]),
+    "mediumtext": ("MEDIUMTEXT CHARACTER SET utf8mb4", ["REPEAT('\u00e9\U0001f600', 50000)"]),
     "longtext": ("LONGTEXT", ["REPEAT('L', 1000000)"]),
     "enum": ("ENUM('red','green','blue')", ["'green'", "'blue'", "'red'"]),
     "set": ("SET('a','b','c','d')", ["'a,c'", "''", "'a,b,c,d'"]),
@@ -154,14 +173,22 @@ COLUMN_TYPES = {
     "time6": ("TIME(6)", ["'01:02:03.456789'"]),
     "datetime": ("DATETIME", ["'2024-01-02 03:04:05'", "'1000-01-01 00:00:00'"]),
     "datetime6": ("DATETIME(6)", ["'9999-12-31 23:59:59.999999'"]),
-    "timestamp": ("TIMESTAMP NULL DEFAULT NULL", ["'2037-12-31 23:59:59'", "'1970-01-02 00:00:00'"]),
+    "timestamp": (
+        "TIMESTAMP NULL DEFAULT NULL",
+        ["'2037-12-31 23:59:59'", "'1970-01-02 00:00:00'"],
+    ),
     "timestamp6": ("TIMESTAMP(6) NULL DEFAULT NULL", ["'2020-06-15 12:00:00.123456'"]),
     "year": ("YEAR", ["1901", "2155", "2024"]),
-    "geometry": ("GEOMETRY", ["ST_GeomFromText('POLYGON((0 0,10 0,10 10,0 10,0 0))')",
-                              "ST_GeomFromText('POINT(1.5 -2.25)')"]),
+    "geometry": (
+        "GEOMETRY",
+        [
+            "ST_GeomFromText('POLYGON((0 0,10 0,10 10,0 10,0 0))')",
+            "ST_GeomFromText('POINT(1.5 -2.25)')",
+        ],
+    ),
     "point": ("POINT", ["POINT(3, 4)"]),
     "linestring": ("LINESTRING", ["ST_GeomFromText('LINESTRING(0 0,1 1,2 4)')"]),
-    "json": ("JSON", ["'{\"a\": [1, 2, {\"b\": null}]}'"]),
+    "json": ("JSON", ['\'{"a": [1, 2, {"b": null}]}\'']),
     "inet6": ("INET6", ["'2001:db8::1'", "'::ffff:1.2.3.4'"]),
     "uuid": ("UUID", ["'123e4567-e89b-12d3-a456-426614174000'"]),
 }
@@ -170,7 +197,7 @@ COLUMN_TYPES = {
 def _round_trip(conn, make_queue, make_innodb, type_sql, literals):
     q = make_queue(f"seq INT NOT NULL, c {type_sql} NULL")
     ref = make_innodb(f"seq INT NOT NULL PRIMARY KEY, c {type_sql} NULL")
-    values = literals + ["NULL"]
+    values = [*literals, "NULL"]
     for i, lit in enumerate(values):
         for t in (q, ref):
             execute(conn, f"INSERT INTO {t} (seq, c) VALUES ({i}, {lit})")
@@ -180,8 +207,9 @@ def _round_trip(conn, make_queue, make_innodb, type_sql, literals):
 
 
 @pytest.mark.parametrize("type_sql,literals", list(COLUMN_TYPES.values()), ids=list(COLUMN_TYPES))
-def test_column_type_round_trips_exactly_including_null(conn, make_queue, make_innodb,
-                                                        type_sql, literals):
+def test_column_type_round_trips_exactly_including_null(
+    conn, make_queue, make_innodb, type_sql, literals
+):
     got, want = _round_trip(conn, make_queue, make_innodb, type_sql, literals)
     assert len(got) == len(literals) + 1
     assert got == want
@@ -195,7 +223,8 @@ def test_not_null_column_with_default_round_trips(conn, make_queue, make_innodb)
     for t in (q, ref):
         execute(conn, f"INSERT INTO {t} (c) VALUES (1)")
         execute(conn, f"INSERT INTO {t} (a, c) VALUES (8, 2)")
-    assert rows(conn, f"SELECT a, b, c FROM {q}") == rows(conn, f"SELECT a, b, c FROM {ref} ORDER BY k")
+    want = rows(conn, f"SELECT a, b, c FROM {ref} ORDER BY k")
+    assert rows(conn, f"SELECT a, b, c FROM {q}") == want
 
 
 def test_wide_row_mixing_every_kind_of_column_round_trips(conn, make_queue, make_innodb):
@@ -218,9 +247,14 @@ def test_wide_row_mixing_every_kind_of_column_round_trips(conn, make_queue, make
 
 def test_row_of_only_nullable_columns_all_null_round_trips(conn, make_queue):
     q = make_queue("a INT NULL, b VARCHAR(10) NULL, c BLOB NULL")
-    execute(conn, f"INSERT INTO {q} VALUES (NULL, NULL, NULL), (1, NULL, NULL), (NULL, NULL, x'00')")
-    assert rows(conn, f"SELECT a, b, c FROM {q}") == [(None, None, None), (1, None, None),
-                                                       (None, None, b"\x00")]
+    execute(
+        conn, f"INSERT INTO {q} VALUES (NULL, NULL, NULL), (1, NULL, NULL), (NULL, NULL, x'00')"
+    )
+    assert rows(conn, f"SELECT a, b, c FROM {q}") == [
+        (None, None, None),
+        (1, None, None),
+        (None, None, b"\x00"),
+    ]
 
 
 def test_single_column_table_works(conn, make_queue):

@@ -8,7 +8,6 @@ import os
 import time
 
 import pytest
-
 from engine_helpers import (
     ER_NO_SUCH_TABLE,
     assert_server_alive,
@@ -36,6 +35,7 @@ def _files_named(server, db: str, table: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- TRUNCATE
+
 
 def test_truncate_empties_the_queue(conn, make_queue):
     t = make_queue()
@@ -69,9 +69,9 @@ def test_owner_queue_end_after_truncate_does_not_touch_the_new_table(connect, ma
     owner, other = connect(), connect()
     t = make_queue()
     insert_ids(other, t, [1, 2])
-    assert wait(owner, t) == 1          # owns row id 1 of the old table
+    assert wait(owner, t) == 1  # owns row id 1 of the old table
     execute(other, f"TRUNCATE TABLE {t}")
-    insert_ids(other, t, [10, 11])      # new row ids 1 and 2
+    insert_ids(other, t, [10, 11])  # new row ids 1 and 2
     assert queue_end(owner) == 1
     assert column(other, f"SELECT id FROM {t}") == [10, 11]
     assert count(other, t) == 2
@@ -102,6 +102,7 @@ def test_owner_next_wait_after_truncate_takes_a_new_row(connect, make_queue):
 
 
 # --------------------------------------------------------------------------- DROP
+
 
 def test_drop_table_removes_its_files(q4m_server, conn):
     t = unique_name("drop_files")
@@ -157,7 +158,7 @@ def test_waiter_on_dropped_and_recreated_table_does_not_crash(q4m_server, connec
         assert bg.error is None
         assert bg.result in (0, 1)
         visible = count(other, t)
-        assert visible == 1                      # either still there or owned by the waiter
+        assert visible == 1  # either still there or owned by the waiter
         assert queue_end(waiter) == 1
         assert count(other, t) == (0 if bg.result == 1 else 1)
         assert_server_alive(q4m_server)
@@ -208,6 +209,7 @@ def test_owner_of_dropped_table_can_abort(q4m_server, connect):
 
 
 # --------------------------------------------------------------------------- RENAME
+
 
 def test_rename_moves_rows_with_the_table(conn, make_queue):
     t = make_queue()
@@ -273,12 +275,16 @@ def test_recreating_the_old_name_after_rename_gives_an_empty_queue(conn, make_qu
 
 # --------------------------------------------------------------------------- ALTER (no owner)
 
+
 def test_alter_add_column_keeps_rows_in_order_with_null_new_column(conn, make_queue):
     t = make_queue()
     insert_ids(conn, t, [3, 1, 2])
     execute(conn, f"ALTER TABLE {t} ADD COLUMN extra INT NULL")
-    assert rows(conn, f"SELECT id, v, extra FROM {t}") == [(3, "v3", None), (1, "v1", None),
-                                                          (2, "v2", None)]
+    assert rows(conn, f"SELECT id, v, extra FROM {t}") == [
+        (3, "v3", None),
+        (1, "v1", None),
+        (2, "v2", None),
+    ]
 
 
 def test_alter_drop_column_keeps_rows_in_order(conn, make_queue):
@@ -314,12 +320,13 @@ def test_alter_from_queue_to_innodb_copies_rows(conn, make_queue):
 
 # --------------------------------------------------------------------------- ALTER while owned
 
+
 def _owned_alter(connect, make_queue, alter_sql):
     owner, other = connect(), connect()
     t = make_queue()
     insert_ids(other, t, [1, 2, 3, 4])
     assert wait(owner, t) == 1
-    assert wait(owner, t) == 1          # consumes 1, owns 2
+    assert wait(owner, t) == 1  # consumes 1, owns 2
     start = time.monotonic()
     execute(other, alter_sql.format(t=t))
     assert time.monotonic() - start < 10, "ALTER was blocked by the owner"
@@ -327,12 +334,12 @@ def _owned_alter(connect, make_queue, alter_sql):
 
 
 def test_alter_add_column_while_owned_keeps_unowned_rows_in_order(connect, make_queue):
-    owner, other, t = _owned_alter(connect, make_queue, "ALTER TABLE {t} ADD COLUMN extra INT NULL")
+    _, other, t = _owned_alter(connect, make_queue, "ALTER TABLE {t} ADD COLUMN extra INT NULL")
     assert rows(other, f"SELECT id, v, extra FROM {t}") == [(3, "v3", None), (4, "v4", None)]
 
 
 def test_owner_sees_its_row_in_the_new_layout_after_alter_add_column(connect, make_queue):
-    owner, other, t = _owned_alter(connect, make_queue, "ALTER TABLE {t} ADD COLUMN extra INT NULL")
+    owner, _, t = _owned_alter(connect, make_queue, "ALTER TABLE {t} ADD COLUMN extra INT NULL")
     assert rows(owner, f"SELECT * FROM {t}") == [(2, "v2", None)]
 
 
@@ -343,14 +350,14 @@ def test_owner_sees_its_row_in_the_new_layout_after_alter_drop_column(connect, m
 
 
 def test_owned_row_stays_hidden_from_others_after_alter(connect, make_queue):
-    owner, other, t = _owned_alter(connect, make_queue, "ALTER TABLE {t} ADD COLUMN extra INT NULL")
+    _, other, t = _owned_alter(connect, make_queue, "ALTER TABLE {t} ADD COLUMN extra INT NULL")
     assert column(other, f"SELECT id FROM {t}") == [3, 4]
     assert wait(other, t, timeout=0) == 1
     assert one(other, f"SELECT id FROM {t}") == 3
 
 
 def test_count_after_alter_includes_the_owned_row(connect, make_queue):
-    owner, other, t = _owned_alter(connect, make_queue, "ALTER TABLE {t} ADD COLUMN extra INT NULL")
+    _, other, t = _owned_alter(connect, make_queue, "ALTER TABLE {t} ADD COLUMN extra INT NULL")
     assert count(other, t) == 3
 
 
@@ -372,8 +379,11 @@ def test_owner_queue_abort_after_alter_returns_the_carried_row(connect, make_que
 def test_aborted_row_after_alter_is_back_at_its_fifo_position(connect, make_queue):
     owner, other, t = _owned_alter(connect, make_queue, "ALTER TABLE {t} ADD COLUMN extra INT NULL")
     assert queue_abort(owner) == 1
-    assert rows(other, f"SELECT id, v, extra FROM {t}") == [(2, "v2", None), (3, "v3", None),
-                                                           (4, "v4", None)]
+    assert rows(other, f"SELECT id, v, extra FROM {t}") == [
+        (2, "v2", None),
+        (3, "v3", None),
+        (4, "v4", None),
+    ]
 
 
 def test_owner_next_wait_after_alter_consumes_the_carried_row(connect, make_queue):
@@ -404,7 +414,7 @@ def test_nothing_lost_or_duplicated_by_alter_with_several_owners(connect, make_q
     execute(other, f"ALTER TABLE {t} ADD COLUMN extra INT NULL")
     assert queue_end(owners[0]) == 1
     assert queue_abort(owners[1]) == 1
-    owners[2].close()                 # disconnect releases the third
+    owners[2].close()  # disconnect releases the third
     expected = sorted(set(range(1, 11)) - {held[0]})
     got = []
     for _ in range(100):
@@ -469,8 +479,15 @@ def test_create_table_like_a_queue_gives_an_empty_queue(conn, make_queue):
     copy = unique_name("like_copy")
     execute(conn, f"CREATE TABLE {copy} LIKE {t}")
     try:
-        assert one(conn, "SELECT ENGINE FROM information_schema.TABLES "
-                         "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s", (copy,)) == "QUEUE"
+        assert (
+            one(
+                conn,
+                "SELECT ENGINE FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+                (copy,),
+            )
+            == "QUEUE"
+        )
         assert count(conn, copy) == 0
         insert_ids(conn, copy, [5])
         assert wait(conn, copy) == 1

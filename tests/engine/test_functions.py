@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from engine_helpers import (
     ER_CANT_INITIALIZE_UDF,
     column,
@@ -24,6 +23,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 # --------------------------------------------------------------------------- queue_end
+
 
 def test_queue_end_outside_owner_mode_returns_one(conn):
     assert queue_end(conn) == 1
@@ -55,6 +55,7 @@ def test_queue_end_removal_is_counted(connect, make_queue):
 
 
 # --------------------------------------------------------------------------- queue_abort
+
 
 def test_queue_abort_outside_owner_mode_is_error_not_in_owner_mode(conn):
     code, msg = sql_error(conn, "SELECT queue_abort()")
@@ -95,8 +96,8 @@ def test_queue_abort_of_a_middle_row_returns_it_to_its_position(connect, make_qu
     a, b, other = connect(), connect(), connect()
     t = make_queue()
     insert_ids(other, t, [1, 2, 3, 4])
-    assert wait(a, t) == 1   # 1
-    assert wait(b, t) == 1   # 2
+    assert wait(a, t) == 1  # 1
+    assert wait(b, t) == 1  # 2
     assert queue_end(a) == 1
     assert queue_abort(b) == 1
     assert column(other, f"SELECT id FROM {t}") == [2, 3, 4]
@@ -130,6 +131,7 @@ def test_aborted_row_keeps_its_row_id(conn, make_queue):
 
 
 # --------------------------------------------------------------------------- queue_rowid
+
 
 def test_row_ids_are_one_two_three_in_insert_order(conn, make_queue):
     t = make_queue()
@@ -208,6 +210,7 @@ def test_queue_rowid_does_not_change_owner_state(conn, make_queue):
 
 
 # --------------------------------------------------------------------------- queue_sync
+
 
 def test_queue_sync_variable_exists_and_is_global(conn):
     result = rows(conn, "SHOW GLOBAL VARIABLES LIKE 'queue_sync'")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from engine_helpers import (
     column,
     count,
@@ -20,6 +19,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 # --------------------------------------------------------------------------- INSERT forms
+
 
 def test_single_row_insert_reports_one_row_and_is_visible(conn, make_queue):
     t = make_queue()
@@ -73,8 +73,11 @@ def test_trigger_on_innodb_table_inserts_into_queue(conn, make_queue, make_innod
     src = make_innodb()
     t = make_queue()
     trg = f"trg_{src}"[:64]
-    execute(conn, f"CREATE TRIGGER {trg} AFTER INSERT ON {src} FOR EACH ROW "
-                  f"INSERT INTO {t} (id, v) VALUES (NEW.id, CONCAT('job-', NEW.v))")
+    execute(
+        conn,
+        f"CREATE TRIGGER {trg} AFTER INSERT ON {src} FOR EACH ROW "
+        f"INSERT INTO {t} (id, v) VALUES (NEW.id, CONCAT('job-', NEW.v))",
+    )
     try:
         execute(conn, f"INSERT INTO {src} VALUES (1, 'a'), (2, 'b')")
         execute(conn, f"INSERT INTO {src} VALUES (3, 'c')")
@@ -124,6 +127,7 @@ def test_rows_inserted_by_another_connection_are_visible_at_once(connect, make_q
 
 # --------------------------------------------------------------------------- plain SELECT
 
+
 def test_select_returns_rows_in_insertion_order(conn, make_queue):
     t = make_queue()
     ids = [7, 3, 9, 1, 5, 2, 8]
@@ -144,8 +148,9 @@ def test_select_join_with_innodb_table(conn, make_queue, make_innodb):
     ref = make_innodb("id INT PRIMARY KEY, name VARCHAR(10)")
     insert_ids(conn, t, [1, 2, 3])
     execute(conn, f"INSERT INTO {ref} VALUES (2, 'two'), (3, 'three')")
-    assert rows(conn, f"SELECT q.id, r.name FROM {t} q JOIN {ref} r ON r.id = q.id ORDER BY q.id") \
-        == [(2, "two"), (3, "three")]
+    assert rows(
+        conn, f"SELECT q.id, r.name FROM {t} q JOIN {ref} r ON r.id = q.id ORDER BY q.id"
+    ) == [(2, "two"), (3, "three")]
 
 
 def test_select_in_subquery(conn, make_queue):
@@ -206,6 +211,7 @@ def test_select_after_owner_aborts_shows_row_again(connect, make_queue):
 
 
 # --------------------------------------------------------------------------- plain DELETE
+
 
 def test_delete_with_where_removes_matching_rows(conn, make_queue):
     t = make_queue()

@@ -10,7 +10,6 @@ import signal
 import time
 
 import pytest
-
 from engine_helpers import (
     CONNECTION_GONE,
     ER_QUERY_INTERRUPTED,
@@ -45,8 +44,9 @@ def test_disconnect_releases_the_owned_row(connect, make_queue):
     assert wait(owner, t) == 1
     assert _visible(other, t) == [2]
     owner.close()
-    eventually(lambda: _visible(other, t) == [1, 2], timeout=10,
-               message="row released by disconnect")
+    eventually(
+        lambda: _visible(other, t) == [1, 2], timeout=10, message="row released by disconnect"
+    )
     assert count(other, t) == 2
 
 
@@ -77,8 +77,9 @@ def test_kill_connection_releases_the_owned_row(connect, make_queue):
     insert_ids(other, t, [1, 2])
     assert wait(owner, t) == 1
     kill_connection(other, owner)
-    eventually(lambda: _visible(other, t) == [1, 2], timeout=10,
-               message="row released by KILL CONNECTION")
+    eventually(
+        lambda: _visible(other, t) == [1, 2], timeout=10, message="row released by KILL CONNECTION"
+    )
     assert count(other, t) == 2
 
 
@@ -122,7 +123,7 @@ def test_kill_query_on_a_blocked_wait_leaves_no_row_owned(connect, make_queue):
     bg.join(15)
     insert_ids(other, t, [1, 2])
     time.sleep(0.3)
-    assert _visible(other, t) == [1, 2]           # nothing handed to the killed wait
+    assert _visible(other, t) == [1, 2]  # nothing handed to the killed wait
     # The killed connection is usable, and its next wait consumes nothing unseen.
     assert wait(waiter, t, timeout=0) == 1
     assert one(waiter, f"SELECT id FROM {t}") == 1
@@ -146,15 +147,18 @@ def test_kill_query_racing_an_insert_loses_no_row(connect, make_queue):
             assert seen == [i]
         else:
             # interrupted; how it is reported is checked by the test above
-            assert bg.errno == ER_QUERY_INTERRUPTED or (bg.error is None and bg.result is None), \
-                (bg.error, bg.result)
+            assert bg.errno == ER_QUERY_INTERRUPTED or (bg.error is None and bg.result is None), (
+                bg.error,
+                bg.result,
+            )
             seen = []
-        assert queue_end(waiter) == 1   # consumes whatever the waiter owns
+        assert queue_end(waiter) == 1  # consumes whatever the waiter owns
         remaining = _visible(other, t)
         assert sorted(seen + remaining) == [i], f"round {i}: seen={seen} remaining={remaining}"
 
 
 # --------------------------------------------------------------------------- client process killed
+
 
 def _owning_child(server, table, pipe):
     """Child process: connect, take a row, report it, then hang until killed."""
@@ -171,8 +175,9 @@ def _owning_child(server, table, pipe):
         os._exit(0)
 
 
-def test_consumer_process_killed_with_sigkill_while_owning_releases_the_row(q4m_server, conn,
-                                                                           make_queue):
+def test_consumer_process_killed_with_sigkill_while_owning_releases_the_row(
+    q4m_server, conn, make_queue
+):
     t = make_queue()
     insert_ids(conn, t, [1, 2, 3])
     ctx = multiprocessing.get_context("fork")
@@ -186,8 +191,11 @@ def test_consumer_process_killed_with_sigkill_while_owning_releases_the_row(q4m_
         assert _visible(conn, t) == [2, 3]
         os.kill(proc.pid, signal.SIGKILL)
         proc.join(10)
-        eventually(lambda: _visible(conn, t) == [1, 2, 3], timeout=15,
-                   message="row of the SIGKILLed consumer released")
+        eventually(
+            lambda: _visible(conn, t) == [1, 2, 3],
+            timeout=15,
+            message="row of the SIGKILLed consumer released",
+        )
     finally:
         if proc.is_alive():
             os.kill(proc.pid, signal.SIGKILL)
@@ -230,14 +238,15 @@ def test_consumer_process_killed_while_blocked_loses_no_row(q4m_server, conn, ma
     try:
         assert parent_end.poll(20)
         child_id = parent_end.recv()
-        eventually(lambda: child_id in column(
-            conn, "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT queue_wait%'"),
-            timeout=20)
+        eventually(lambda: child_id in executing_statements(conn, "SELECT queue_wait%"), timeout=20)
         os.kill(proc.pid, signal.SIGKILL)
         proc.join(10)
         insert_ids(conn, t, [1])
-        eventually(lambda: _visible(conn, t) == [1], timeout=20,
-                   message="row not released after its waiter's client died")
+        eventually(
+            lambda: _visible(conn, t) == [1],
+            timeout=20,
+            message="row not released after its waiter's client died",
+        )
     finally:
         if proc.is_alive():
             os.kill(proc.pid, signal.SIGKILL)
@@ -258,8 +267,11 @@ def _writing_child(server, table, pipe):
             for s in range(50):
                 payload = rnd.randbytes(20_000)
                 params += [batch, s, payload, payload_digest(batch, s, payload)]
-            cur.execute(f"INSERT INTO {table} (b, s, payload, digest) VALUES "
-                        + ",".join(["(%s,%s,%s,%s)"] * 50), params)
+            cur.execute(
+                f"INSERT INTO {table} (b, s, payload, digest) VALUES "
+                + ",".join(["(%s,%s,%s,%s)"] * 50),
+                params,
+            )
             batch += 1
             if batch == 3:
                 pipe.send("writing")
@@ -268,8 +280,9 @@ def _writing_child(server, table, pipe):
 
 
 @pytest.mark.timeout(90)
-def test_writer_process_killed_mid_stream_leaves_no_partial_or_corrupt_rows(q4m_server, conn,
-                                                                           make_queue):
+def test_writer_process_killed_mid_stream_leaves_no_partial_or_corrupt_rows(
+    q4m_server, conn, make_queue
+):
     t = make_queue("b INT NOT NULL, s INT NOT NULL, payload LONGBLOB, digest CHAR(64)")
     ctx = multiprocessing.get_context("fork")
     parent_end, child_end = ctx.Pipe()

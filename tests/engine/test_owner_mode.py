@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from engine_helpers import (
     column,
     count,
     execute,
     in_owner_mode,
     insert_ids,
-    one,
     queue_abort,
     queue_end,
     rows,
@@ -205,6 +203,7 @@ def test_owner_owns_at_most_one_row_across_tables(connect, make_queue):
 
 # --------------------------------------------------------------------------- queue_end
 
+
 def test_queue_end_deletes_the_owned_row_and_leaves_owner_mode(connect, make_queue):
     owner, other = connect(), connect()
     t = make_queue()
@@ -232,8 +231,8 @@ def test_count_does_not_drift_when_owner_deletes_its_row_then_ends(connect, make
     first, second, other = connect(), connect(), connect()
     t = make_queue()
     insert_ids(other, t, [1, 2, 3, 4, 5])
-    assert wait(first, t) == 1      # owns row 1
-    assert wait(second, t) == 1     # owns row 2, not the oldest live row
+    assert wait(first, t) == 1  # owns row 1
+    assert wait(second, t) == 1  # owns row 2, not the oldest live row
     assert execute(second, f"DELETE FROM {t}") == 1
     assert queue_end(second) == 1
     assert queue_abort(first) == 1
@@ -248,13 +247,14 @@ def test_count_does_not_drift_when_owner_deletes_its_row_then_waits_again(connec
     assert wait(first, t) == 1
     assert wait(second, t) == 1
     execute(second, f"DELETE FROM {t}")
-    assert wait(second, t) == 1       # implicit end of the already deleted row, takes row 3
+    assert wait(second, t) == 1  # implicit end of the already deleted row, takes row 3
     assert queue_abort(second) == 1
     assert queue_abort(first) == 1
     assert count(other, t) == 4
 
 
 # --------------------------------------------------------------------------- queue_abort
+
 
 def test_queue_abort_after_owner_deleted_its_row_does_not_resurrect_it(connect, make_queue):
     owner, other = connect(), connect()

@@ -6,7 +6,6 @@ import statistics
 import time
 
 import pytest
-
 from engine_helpers import (
     ER_CANT_INITIALIZE_UDF,
     column,
@@ -30,6 +29,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 # --------------------------------------------------------------------------- basic results
+
 
 def test_wait_returns_one_and_owns_the_oldest_row(conn, make_queue):
     t = make_queue()
@@ -95,7 +95,7 @@ def test_wait_on_several_tables_returns_index_of_first_table_with_a_row(conn, ma
 
 def test_wait_priority_follows_argument_order_not_insertion_time(conn, make_queue):
     a, b = make_queue(), make_queue()
-    insert_ids(conn, b, [20])   # older row in the lower-priority table
+    insert_ids(conn, b, [20])  # older row in the lower-priority table
     insert_ids(conn, a, [10])
     assert wait(conn, a, b, timeout=0) == 1
     assert wait(conn, b, a, timeout=0) == 1
@@ -147,6 +147,7 @@ def test_zero_result_enters_owner_mode_without_a_row(conn, make_queue):
 
 # --------------------------------------------------------------------------- timeouts
 
+
 def test_zero_timeout_on_empty_queue_returns_zero_without_blocking(conn, make_queue):
     t = make_queue()
     start = time.monotonic()
@@ -197,6 +198,7 @@ def test_default_timeout_blocks_until_a_row_arrives(connect, make_queue):
 
 
 # --------------------------------------------------------------------------- implicit end
+
 
 def test_each_wait_consumes_the_previously_owned_row(connect, make_queue):
     c, other = connect(), connect()
@@ -262,8 +264,9 @@ def test_null_result_still_consumes_the_previous_row(connect, make_queue):
     assert count(other, t) == 1
 
 
-def test_null_result_for_innodb_table_still_consumes_the_previous_row(connect, make_queue,
-                                                                      make_innodb):
+def test_null_result_for_innodb_table_still_consumes_the_previous_row(
+    connect, make_queue, make_innodb
+):
     c, other = connect(), connect()
     t = make_queue()
     ref = make_innodb()
@@ -306,6 +309,7 @@ def test_empty_condition_returns_null(conn, make_queue):
 
 # --------------------------------------------------------------------------- FROM refusal
 
+
 def test_wait_in_select_with_from_innodb_table_is_refused(conn, make_queue, make_innodb):
     t = make_queue()
     ref = make_innodb()
@@ -335,12 +339,13 @@ def test_wait_from_dual_is_allowed(conn, make_queue):
 
 # --------------------------------------------------------------------------- FIFO
 
+
 def test_strict_fifo_delivery_of_a_thousand_rows(connect, make_queue):
     producer, consumer = connect(), connect()
     t = make_queue()
     ids = list(range(1000, 0, -1))
     for start in range(0, 1000, 100):
-        insert_ids(producer, t, ids[start:start + 100])
+        insert_ids(producer, t, ids[start : start + 100])
     got = []
     while wait(consumer, t, timeout=0) == 1:
         got.append(one(consumer, f"SELECT id FROM {t}"))
@@ -379,10 +384,11 @@ def test_skips_rows_owned_by_others(connect, make_queue):
     assert wait(b, t) == 1
     assert one(a, f"SELECT id FROM {t}") == 1
     assert one(b, f"SELECT id FROM {t}") == 2
-    assert wait(b, t, timeout=0) == 0   # row 1 is owned by a
+    assert wait(b, t, timeout=0) == 0  # row 1 is owned by a
 
 
 # --------------------------------------------------------------------------- wake-ups
+
 
 @pytest.mark.timeout(120)
 def test_blocked_wait_is_handed_a_row_promptly_after_insert(connect, make_queue):
@@ -495,9 +501,12 @@ def test_waiter_on_another_table_is_not_woken(connect, make_queue):
 
 # --------------------------------------------------------------------------- names and round trips
 
-@pytest.mark.parametrize("name", ["MixedCase_Q", "with-dash", "with$dollar", "caf\u00e9_q",
-                                  "\u65e5\u672c_q", "123numeric"],
-                         ids=["mixed_case", "dash", "dollar", "latin1_accent", "cjk", "leading_digit"])
+
+@pytest.mark.parametrize(
+    "name",
+    ["MixedCase_Q", "with-dash", "with$dollar", "caf\u00e9_q", "\u65e5\u672c_q", "123numeric"],
+    ids=["mixed_case", "dash", "dollar", "latin1_accent", "cjk", "leading_digit"],
+)
 def test_wait_finds_tables_whose_names_need_file_name_encoding(conn, name):
     """queue_wait maps the name to the table's files as the server does (spec 4.1)."""
     full = f"{name}_{unique_name('x')}"
