@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from engine_helpers import execute, unique_name
+
+from .engine_helpers import execute, unique_name
 
 
 def _hint(request) -> str:

@@ -7,7 +7,8 @@ import time
 
 import MySQLdb
 import pytest
-from engine_helpers import (
+
+from .engine_helpers import (
     ER_CANT_INITIALIZE_UDF,
     BackgroundQuery,
     assert_server_alive,

@@ -8,7 +8,8 @@ import hashlib
 import random
 
 import pytest
-from engine_helpers import column, count, execute, one, queue_end, rows, wait
+
+from .engine_helpers import column, count, execute, one, queue_end, rows, wait
 
 pytestmark = pytest.mark.timeout(120)
 

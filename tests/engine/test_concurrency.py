@@ -9,7 +9,8 @@ import threading
 import time
 
 import pytest
-from engine_helpers import (
+
+from .engine_helpers import (
     count,
     execute,
     insert_ids,

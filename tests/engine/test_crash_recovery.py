@@ -13,7 +13,8 @@ import time
 
 import MySQLdb
 import pytest
-from engine_helpers import (
+
+from .engine_helpers import (
     column,
     count,
     create_queue,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from engine_helpers import (
+
+from .engine_helpers import (
     ER_ILLEGAL_HA,
     ER_TOO_MANY_KEYS,
     count,

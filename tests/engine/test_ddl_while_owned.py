@@ -8,7 +8,8 @@ import os
 import time
 
 import pytest
-from engine_helpers import (
+
+from .engine_helpers import (
     ER_NO_SUCH_TABLE,
     assert_server_alive,
     column,

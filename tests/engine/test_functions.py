@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from engine_helpers import (
+
+from .engine_helpers import (
     ER_CANT_INITIALIZE_UDF,
     column,
     count,

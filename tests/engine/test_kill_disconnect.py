@@ -10,7 +10,8 @@ import signal
 import time
 
 import pytest
-from engine_helpers import (
+
+from .engine_helpers import (
     CONNECTION_GONE,
     ER_QUERY_INTERRUPTED,
     assert_server_alive,

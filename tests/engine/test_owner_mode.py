@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from engine_helpers import (
+
+from .engine_helpers import (
     column,
     count,
     execute,

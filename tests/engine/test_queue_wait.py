@@ -6,7 +6,8 @@ import statistics
 import time
 
 import pytest
-from engine_helpers import (
+
+from .engine_helpers import (
     ER_CANT_INITIALIZE_UDF,
     column,
     count,
