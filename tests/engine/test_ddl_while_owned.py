@@ -508,3 +508,67 @@ def test_create_table_as_select_into_a_queue(conn, make_innodb):
         assert queue_rowid(conn) == 1
     finally:
         execute(conn, f"DROP TABLE IF EXISTS {t}")
+
+
+# --------------------------------------------------------------------------- more DDL under load
+
+
+def test_truncate_while_waiters_are_blocked(q4m_server, connect, make_queue):
+    """TRUNCATE is not blocked by a waiter, nobody crashes, and a row inserted afterwards is
+    either handed to the waiter or still queued."""
+    waiter, other = connect(), connect()
+    t = make_queue()
+    bg = start_wait(waiter, t, timeout=3, fetch_owned_from=t)
+    wait_until_blocked(other, [waiter])
+    start = time.monotonic()
+    execute(other, f"TRUNCATE TABLE {t}")
+    assert time.monotonic() - start < 3, "TRUNCATE waited for the blocked queue_wait"
+    execute(other, f"INSERT INTO {t} VALUES (1, 'a')")
+    bg.join(20)
+    assert bg.error is None
+    assert bg.result in (0, 1)
+    if bg.result == 1:
+        assert bg.owned_rows == [(1, "a")]
+    else:
+        assert rows(other, f"SELECT id, v FROM {t}") == [(1, "a")]
+    assert count(other, t) == 1
+    assert_server_alive(q4m_server)
+
+
+def _owned_rename(connect, make_queue):
+    owner, other = connect(), connect()
+    t = make_queue()
+    new = unique_name("renamed_owned")
+    insert_ids(other, t, [1, 2, 3])
+    assert wait(owner, t) == 1  # owns 1
+    execute(other, f"RENAME TABLE {t} TO {new}")
+    return owner, other, new
+
+
+def test_owner_queue_end_after_rename_deletes_the_moved_row(connect, make_queue):
+    owner, other, new = _owned_rename(connect, make_queue)
+    try:
+        assert queue_end(owner) == 1
+        assert column(other, f"SELECT id FROM {new}") == [2, 3]
+        assert count(other, new) == 2
+    finally:
+        execute(other, f"DROP TABLE IF EXISTS {new}")
+
+
+def test_owner_queue_abort_after_rename_returns_the_moved_row(connect, make_queue):
+    owner, other, new = _owned_rename(connect, make_queue)
+    try:
+        assert queue_abort(owner) == 1
+        assert column(other, f"SELECT id FROM {new}") == [1, 2, 3]
+        assert count(other, new) == 3
+    finally:
+        execute(other, f"DROP TABLE IF EXISTS {new}")
+
+
+def test_owned_row_stays_hidden_after_rename(connect, make_queue):
+    _owner, other, new = _owned_rename(connect, make_queue)
+    try:
+        assert column(other, f"SELECT id FROM {new}") == [2, 3]
+        assert count(other, new) == 3
+    finally:
+        execute(other, f"DROP TABLE IF EXISTS {new}")
