@@ -6,6 +6,7 @@ readings the benchmarks report (engine status counters, versions, settings).
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import sys
@@ -47,6 +48,12 @@ class BenchServer(PrivateServer):
         """SHOW ENGINE QUEUE STATUS as {counter: value}."""
         text = self.sql("SHOW ENGINE QUEUE STATUS")[0][2]
         return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", text, re.M)}
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the mariadbd process (all threads) has used so far."""
+        with open(f"/proc/{self.pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def version(self) -> str:
         return self.sql("SELECT VERSION()")[0][0]

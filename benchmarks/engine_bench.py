@@ -8,7 +8,7 @@ threads for concurrency) and, as a second column, by the same statements on Pyth
 Builds the C client, starts its own server (scripts/q4m-server; a free port and a temporary
 datadir unless given), runs every case --repeat times (rounds interleaved, so that drift in the
 machine's load hits every case alike), prints the tables and writes benchmarks/results/engine.md.
-Each number is the median of the rounds; the range (min–max) is shown for the C client.
+Each number is the median of the rounds; the range (min-max) is shown for the C client.
 
 Targets (ratios measured in this run):
 * consuming from QUEUE >= 3 x the InnoDB pattern (same consumers, same sync setting);
@@ -53,12 +53,12 @@ CASES = [
     Case("select1", "`SELECT 1` (the unit)", "`SELECT 1`", "select1", None, 1, False, 1),
     Case("q_insert1", "QUEUE INSERT, 1 producer", "`INSERT INTO t VALUES (n, 'payload-n')`",
          "insert", "QUEUE", 1, False, 1),
-    Case("q_insert16", "QUEUE INSERT, 16 producers", "same", "insert", "QUEUE", 16, False, 1),
+    Case("q_insert16", "QUEUE INSERT, 16 producers", "as above", "insert", "QUEUE", 16, False, 1),
     Case("q_wait2", "QUEUE consume, 2 round trips",
          "`SELECT queue_wait('t',1)` + `SELECT * FROM t`", "wait", "QUEUE", 1, True, 2),
     Case("q_wait1", "QUEUE consume, 1 round trip",
          "`SELECT queue_wait('t',1); SELECT * FROM t`", "wait1", "QUEUE", 1, True, 1),
-    Case("q_gem", "QUEUE consume, Q4M gem's 3 statements",
+    Case("q_gem", "QUEUE consume, the gem's 3 statements",
          "`queue_wait`, `SELECT *`, `queue_end()`", "gem", "QUEUE", 1, True, 3),
     Case("q_wait2_8", "QUEUE consume, 2 round trips, 8 consumers", "as above", "wait", "QUEUE",
          8, True, 2),
@@ -66,7 +66,7 @@ CASES = [
          8, True, 1),
     Case("i_insert1", "InnoDB INSERT, 1 producer", "`INSERT INTO ti VALUES (n, 'payload-n')`",
          "insert", "InnoDB", 1, False, 1),
-    Case("i_insert16", "InnoDB INSERT, 16 producers", "same", "insert", "InnoDB", 16, False, 1),
+    Case("i_insert16", "InnoDB INSERT, 16 producers", "as above", "insert", "InnoDB", 16, False, 1),
     Case("i_consume", "InnoDB consume, 1 consumer",
          "`SELECT id,v FROM ti ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, `DELETE`, `COMMIT`",
          "innodb", "InnoDB", 1, True, 3),
@@ -85,13 +85,15 @@ def measure(server, case: Case, client: str, ops: int) -> dict:
         server.recreate(name, case.engine)
         if case.prefill:
             server.fill(name, ops)
-    before = server.queue_status()
+    before, cpu0 = server.queue_status(), server.cpu_seconds()
     if client == "c":
         out = cclient.run(case.mode, server.port, threads=case.threads, ops=ops, table=name)
     else:
         out = pyclient.run(case.mode, server.port, driver=client, threads=case.threads,
                            ops=ops, table=name)
+    cpu = server.cpu_seconds() - cpu0
     after = server.queue_status()
+    out["server_cpu"] = cpu
     out["rows_written"] = after["rows_written"] - before["rows_written"]
     out["sys_sync"] = after["sys_sync"] - before["sys_sync"]
     if case.engine and not case.prefill:
@@ -125,7 +127,7 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
              f"{machine()}.",
              f"Each case: {ops:,} rows (jobs or round trips) per measurement, {repeat} rounds, "
              "rounds interleaved across all cases; numbers are the **median** of the rounds "
-             "(C column: median (min–max)). Consumers start on a full table; every "
+             "(C column: median (min-max)). Consumers start on a full table; every "
              "measurement gets a freshly created table. Rows are `(id INT, v VARCHAR(64))`.",
              "Syncing: `queue_sync` for QUEUE and, for a like-for-like InnoDB, "
              "`innodb_flush_log_at_trx_commit` = 1 (on) or 2 (off).",
@@ -134,26 +136,37 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
              f"Total time {elapsed:.0f} s.", ""]
     checks: list[tuple[str, bool]] = []
     c = "c" if "c" in clients else clients[0]
+    others = [cl for cl in clients if cl != c]
+    lines += ["Statements of one job:", ""]
+    seen = set()
+    for case in CASES:
+        if case.mode not in seen:
+            seen.add(case.mode)
+            lines.append(f"* {case.what} ({case.engine or 'no table'}, {case.round_trips} "
+                         f"round trip(s)): {case.statements}")
+    lines.append("")
     for sync in (False, True):
         unit = median(rates(results, sync, "select1", c))
-        head = ["what", "statements of one job", "connections", "round trips per job",
-                f"{c.upper() if c == 'c' else c} client rows/s", "µs per job",
-                "in SELECT 1 round trips"]
-        head += [f"{cl} rows/s" for cl in clients if cl != c]
+        head = ["what", "connections", "round trips per job", "C client: rows/s (min-max)",
+                "µs per row", "in SELECT 1 round trips", "server CPU µs per row",
+                "client CPU µs per row"]
+        head += [f"{cl}: rows/s" for cl in others]
         rows = []
         for case in CASES:
-            rs = rates(results, sync, case.key, c)
+            rs = results.get((sync, case.key, c), [])
             if not rs:
                 continue
-            m = median(rs)
-            row = [case.what, case.statements, str(case.threads), str(case.round_trips),
-                   spread(rs), f"{1e6 / m:.0f}" if case.threads == 1 else
-                   f"{1e6 / m:.0f} (aggregate)",
-                   fmt_ratio(unit / m) if case.threads == 1 else "–"]
-            for cl in clients:
-                if cl != c:
-                    other = rates(results, sync, case.key, cl)
-                    row.append(f"{median(other):,.0f}" if other else "–")
+            m = median(r["rate"] for r in rs)
+            one = case.threads == 1
+            row = [case.what, str(case.threads), str(case.round_trips),
+                   spread([r["rate"] for r in rs]),
+                   f"{1e6 / m:.0f}" + ("" if one else " (all)"),
+                   fmt_ratio(unit / m) if one else "-",
+                   f"{median(1e6 * r['server_cpu'] / r['ops'] for r in rs):.0f}",
+                   f"{median(1e6 * r['client_cpu'] / r['ops'] for r in rs):.0f}"]
+            for cl in others:
+                other = rates(results, sync, case.key, cl)
+                row.append(f"{median(other):,.0f}" if other else "-")
             rows.append(row)
         lines += [f"## Syncing {'on' if sync else 'off'}", "", table(head, rows), ""]
 
@@ -166,8 +179,8 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
             ok = ratio >= TARGET_QUEUE_OVER_INNODB
             what = (f"QUEUE consume ({next(x.what for x in CASES if x.key == q)}) / InnoDB "
                     f"consume, syncing {'on' if sync else 'off'}")
-            trows.append([what, f"≥ {TARGET_QUEUE_OVER_INNODB:g}×",
-                          f"{qr:,.0f} / {ir:,.0f} = {ratio:.2f}×", verdict(ok)])
+            trows.append([what, f"≥ {TARGET_QUEUE_OVER_INNODB:g}x",
+                          f"{qr:,.0f} / {ir:,.0f} = {ratio:.2f}x", verdict(ok)])
             checks.append((what, ok))
     flush = results[(True, "q_insert16", c)]
     written = sum(r["rows_written"] for r in flush)
@@ -191,7 +204,7 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
         s = sum(r["sys_sync"] for r in rs)
         jobs = sum(r["ops"] for r in rs)
         frows.append([case.what, f"{jobs:,}", f"{w:,}", f"{s:,}",
-                      fmt_ratio(s / jobs) if jobs else "–"])
+                      fmt_ratio(s / jobs) if jobs else "-"])
     lines += ["## Flushes, syncing on (C client, all rounds summed; `SHOW ENGINE QUEUE STATUS`)",
               "", table(["what", "jobs", "rows_written", "sys_sync", "flushes per job"], frows),
               ""]
@@ -203,7 +216,7 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
-    ap.add_argument("--ops", type=int, default=10000, help="rows per measurement (10000)")
+    ap.add_argument("--ops", type=int, default=5000, help="rows per measurement (5000)")
     ap.add_argument("--port", type=int, help="server port (default: a free one)")
     ap.add_argument("--datadir", help="server datadir (default: a new temporary one)")
     ap.add_argument("--no-python", action="store_true", help="C client only")

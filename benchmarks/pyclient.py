@@ -7,6 +7,7 @@ threads share one budget of `ops` operations, and each consumer's final `SELECT 
 from __future__ import annotations
 
 import itertools
+import resource
 import threading
 import time
 
@@ -81,35 +82,61 @@ def _worker(mode: str, conn, table: str, timeout: int, budget, ops: int, retries
     cur.close()
 
 
+class Pattern:
+    """`threads` connections opened now; run(ops) does `ops` operations of `mode` over all of
+    them (threads started and joined inside), close() disconnects. The form the library
+    benchmarks time with pytest-benchmark."""
+
+    def __init__(self, mode: str, port: int, *, driver: str = "mysqldb", threads: int = 1,
+                 table: str = "t", timeout: int = 1):
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        self.mode, self.table, self.timeout = mode, table, timeout
+        self.conns = [connect(driver, port, autocommit=(mode != "innodb"))
+                      for _ in range(threads)]
+
+    def run(self, ops: int) -> dict:
+        budget = itertools.count()          # next() on it is atomic under the GIL
+        retries: list = []
+        errors: list = []
+        start_line = threading.Barrier(len(self.conns) + 1)
+
+        def body(conn):
+            start_line.wait()
+            try:
+                _worker(self.mode, conn, self.table, self.timeout, budget, ops, retries)
+            except BaseException as exc:     # reported below, in the calling thread
+                errors.append(exc)
+
+        workers = [threading.Thread(target=body, args=(c,)) for c in self.conns]
+        for w in workers:
+            w.start()
+        start_line.wait()
+        start, cpu0 = time.perf_counter(), _cpu()
+        for w in workers:
+            w.join()
+        seconds, cpu = time.perf_counter() - start, _cpu() - cpu0
+        if errors:
+            raise errors[0]
+        return {"mode": self.mode, "threads": len(self.conns), "ops": ops, "seconds": seconds,
+                "rate": ops / seconds, "retries": len(retries), "client_cpu": cpu}
+
+    def close(self) -> None:
+        for c in self.conns:
+            c.close()
+
+
 def run(mode: str, port: int, *, driver: str = "mysqldb", threads: int = 1, ops: int,
         table: str = "t", timeout: int = 1) -> dict:
-    """One measurement; a dict like cclient.run's (seconds, rate, retries)."""
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}")
-    conns = [connect(driver, port, autocommit=(mode != "innodb")) for _ in range(threads)]
-    budget = itertools.count()          # next() on it is atomic under the GIL
-    retries: list = []
-    errors: list = []
-    start_line = threading.Barrier(threads + 1)
+    """One measurement; a dict like cclient.run's (seconds, rate, retries, client_cpu: CPU
+    seconds of this process during the timed part)."""
+    pattern = Pattern(mode, port, driver=driver, threads=threads, table=table, timeout=timeout)
+    try:
+        return pattern.run(ops)
+    finally:
+        pattern.close()
 
-    def body(conn):
-        start_line.wait()
-        try:
-            _worker(mode, conn, table, timeout, budget, ops, retries)
-        except BaseException as exc:     # reported below, in the main thread
-            errors.append(exc)
 
-    workers = [threading.Thread(target=body, args=(c,)) for c in conns]
-    for w in workers:
-        w.start()
-    start_line.wait()
-    start = time.perf_counter()
-    for w in workers:
-        w.join()
-    seconds = time.perf_counter() - start
-    for c in conns:
-        c.close()
-    if errors:
-        raise errors[0]
-    return {"mode": mode, "threads": threads, "ops": ops, "seconds": seconds,
-            "rate": ops / seconds, "retries": len(retries)}
+def _cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime

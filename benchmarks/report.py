@@ -16,16 +16,16 @@ def median(values) -> float:
 
 
 def fmt_rate(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f}"
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def fmt_ratio(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def spread(values) -> str:
-    """'median (min–max)' of rates."""
-    return f"{median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
+    """'median (min-max)' of rates."""
+    return f"{median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

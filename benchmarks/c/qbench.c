@@ -16,7 +16,8 @@
  *             DELETE FROM <table> WHERE id = <id>, COMMIT                   (3, autocommit off)
  *
  * Output: one line of key=value pairs, e.g.
- *   mode=wait1 threads=8 ops=20000 seconds=2.913 rate=6866.1 retries=0
+ *   mode=wait1 threads=8 ops=20000 seconds=2.913 rate=6866.1 retries=0 client_cpu=0.61
+ * (client_cpu: user + system seconds of the whole process, connecting included).
  *
  * Build: gcc -O2 -pthread qbench.c $(pkg-config --cflags --libs libmariadb) -o qbench
  */
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 enum mode { SELECT1, INSERT, WAIT, WAIT1, GEM, INNODB };
@@ -194,8 +196,12 @@ int main(int argc, char **argv) {
     double start = now();
     for (int i = 0; i < nthreads; i++) pthread_join(threads[i], NULL);
     double seconds = now() - start;
-    printf("mode=%s threads=%d ops=%ld seconds=%.4f rate=%.1f retries=%ld\n", mode_names[mode],
-           nthreads, ops, seconds, ops / seconds, atomic_load(&retries));
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+                 ru.ru_stime.tv_usec / 1e6;
+    printf("mode=%s threads=%d ops=%ld seconds=%.4f rate=%.1f retries=%ld client_cpu=%.4f\n",
+           mode_names[mode], nthreads, ops, seconds, ops / seconds, atomic_load(&retries), cpu);
     mysql_library_end();
     return 0;
 }
