@@ -311,3 +311,44 @@ def test_consumers_on_several_tables_get_each_row_once(conn, connect, make_queue
     join_all(ths, 240)
     assert not errors, errors[:5]
     assert_each_exactly_once([x for out in outs for x in out], range(3 * per_table))
+
+
+@pytest.mark.timeout(120)
+def test_one_wait_over_sixty_distinct_tables(conn, connect, make_queue):
+    """Priority over many different tables, immediately and when woken."""
+    tables = [make_queue(hint=f"many_{i}") for i in range(60)]
+    insert_ids(conn, tables[42], [1])
+    assert wait(conn, *tables, timeout=0) == 43
+    assert one(conn, f"SELECT id FROM {tables[42]}") == 1
+    execute(conn, "SELECT queue_end()")
+    waiter = connect()
+    bg = start_wait(waiter, *tables, timeout=30, fetch_owned_from=tables[59])
+    wait_until_blocked(conn, [waiter])
+    insert_ids(conn, tables[59], [2])
+    bg.join(15)
+    assert bg.result == 60
+    assert bg.owned_rows == [(2, "v2")]
+
+
+@pytest.mark.timeout(120)
+def test_many_tables_used_concurrently_keep_their_own_rows(conn, connect, make_queue):
+    tables = [make_queue(hint=f"own_{i}") for i in range(20)]
+    errors = []
+
+    def work(c, k):
+        try:
+            t = tables[k]
+            insert_ids(c, t, range(k * 100, k * 100 + 100), width=10)
+            got = []
+            while wait(c, t, timeout=0) == 1:
+                got.append(one(c, f"SELECT id FROM {t}"))
+            execute(c, "SELECT queue_end()")
+            if got != list(range(k * 100, k * 100 + 100)):
+                errors.append(f"table {k}: got {got[:5]}...")
+        except Exception as e:
+            errors.append(repr(e))
+
+    ths = run_threads([(work, (connect(), k)) for k in range(len(tables))])
+    join_all(ths, 100)
+    assert not errors, errors[:5]
+    assert all(count(conn, t) == 0 for t in tables)

@@ -503,3 +503,16 @@ def test_corrupt_data_file_header_fails_cleanly_without_crashing(crash_server):
     assert column(c, f"SELECT id FROM {good}") == [3]
     execute(c, f"DROP TABLE {t}")
     assert one(crash_server.connect(), "SELECT 1") == 1
+
+
+def test_row_owned_at_a_clean_shutdown_is_delivered_again(crash_server):
+    t = _queue(crash_server, "owned_at_shutdown")
+    c = crash_server.connect()
+    insert_ids(c, t, [1, 2, 3])
+    assert wait(c, t) == 1
+    assert wait(c, t) == 1  # consumed 1, owns 2
+    crash_server.restart()
+    c = crash_server.connect()
+    assert column(c, f"SELECT id FROM {t}") == [2, 3]
+    assert wait(c, t) == 1
+    assert queue_rowid(c) == 2
