@@ -51,7 +51,7 @@ class PrivateServer:
     def __init__(self, port: int | None = None, datadir: str | os.PathLike | None = None,
                  sync: bool | None = True):
         self.port = port or free_port()
-        self.datadir = Path(datadir) if datadir else Path(tempfile.mkdtemp(prefix="q4m-server-"))
+        self.datadir = Path(datadir) if datadir else Path(tempfile.mkdtemp(prefix="q4m-data-"))
         self.sync = sync
         self.host = "127.0.0.1"
 
