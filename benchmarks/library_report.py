@@ -156,23 +156,27 @@ def render(results: list[Result], rss: list[dict] | None, header: dict) -> str:
 def plot(results: list[Result], path: Path) -> bool:
     """jobs/s against threads for both job kinds, with the ideal line of the blocking job."""
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
     except ImportError:
         return False
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    fig = Figure(figsize=(7, 4.5), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ticks: set[int] = set()
     for group, label, style in (("threads-sleep", "1 ms blocking in C (time.sleep)", "o-"),
                                 ("threads-python", "1 ms pure-Python work (GIL held)", "s-")):
         rs = sorted((r for r in results if r.group == group), key=lambda r: int(r.key))
         if not rs:
             continue
         xs = [int(r.key) for r in rs]
+        ticks.update(xs)
         ax.plot(xs, [r.rate for r in rs], style, label=label)
         if group == "threads-sleep":
             ax.plot(xs, [rs[0].rate * x for x in xs], ":", color="grey",
                     label="blocking job, linear from 1 thread")
     ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted(ticks), [str(t) for t in sorted(ticks)])
     ax.set_yscale("log")
     ax.set_xlabel("threads (one connection each)")
     ax.set_ylabel("jobs/s")
@@ -182,5 +186,4 @@ def plot(results: list[Result], path: Path) -> bool:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    plt.close(fig)
     return True
