@@ -29,7 +29,9 @@ class ShellJob(q4m_fast.Job):  # table defaults to "shell_jobs"
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the shell commands queued in shell_jobs.")
     parser.add_argument("--dsn", default=os.environ.get("Q4M_DSN"), help="default: $Q4M_DSN")
-    parser.add_argument("--stop-when-idle", action="store_true", help="exit once the queue is empty")
+    parser.add_argument(
+        "--stop-when-idle", action="store_true", help="exit once the queue is empty"
+    )
     options = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     worker = ShellJob(options.dsn, logger=logging.getLogger("jobs"), timeout=5)

@@ -44,7 +44,9 @@ def select(choice: str | None = None) -> ModuleType:
             _selected = _load("python")
         return _selected
     if choice not in IMPLEMENTATIONS:
-        raise ValueError(f"Q4M_FAST_IMPL must be one of {', '.join(IMPLEMENTATIONS)}, not {choice!r}")
+        raise ValueError(
+            f"Q4M_FAST_IMPL must be one of {', '.join(IMPLEMENTATIONS)}, not {choice!r}"
+        )
     _selected = _load(choice)
     return _selected
 

@@ -13,16 +13,10 @@ import MySQLdb
 
 from .batch import LayoutChanged, WaitBatch, WaitReturnedNull, owned_row_missing
 from .columns import TableLayout
-from .errors import server_error
+from .errors import from_mysqldb
 from .rows import Row
 
 __all__ = ["Loop"]
-
-
-def _translated(exc: MySQLdb.Error, context: str) -> Exception:
-    errno = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
-    message = exc.args[1] if len(exc.args) > 1 else str(exc)
-    return server_error(errno, message, context)
 
 
 class Loop:
@@ -52,7 +46,7 @@ class Loop:
                 connection.next_result()
             value = connection.store_result().fetch_row()[0][0]
         except MySQLdb.Error as exc:
-            raise _translated(exc, context) from None
+            raise from_mysqldb(exc, context) from None
         if value is None:
             self.owner_mode = self.owns_row = False
             self._drain()
@@ -69,7 +63,7 @@ class Loop:
                     row = rows[0]
         except MySQLdb.Error as exc:
             self._drain()
-            raise _translated(exc, context) from None
+            raise from_mysqldb(exc, context) from None
         if winner < 0:
             return None
         layout = self._layouts[winner]

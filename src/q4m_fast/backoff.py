@@ -19,7 +19,7 @@ class Backoff:
 
     def next_delay(self) -> float:
         """Between half and all of ``min(cap, initial * 2**attempts)`` ("equal jitter")."""
-        ceiling = min(self.cap, self.initial * 2 ** min(self.attempts, 32))
+        ceiling = min(self.cap, self.initial * 2.0 ** min(self.attempts, 32))
         self.attempts += 1
         return ceiling / 2 + random.random() * ceiling / 2
 

@@ -38,12 +38,10 @@ def build_batch(connection: Any, specs: Sequence[TableSpec], timeout: int) -> Wa
     """``connection`` escapes the spec strings (it knows the charset and the SQL mode)."""
     tables: list[TableSpec] = []
     spec_table: list[int] = []
+    index_of: dict[str, int] = {}
     for spec in specs:
-        for index, table in enumerate(tables):
-            if table.quoted_name == spec.quoted_name:
-                break
-        else:
-            index = len(tables)
+        index = index_of.setdefault(spec.quoted_name, len(tables))
+        if index == len(tables):
             tables.append(spec)
         spec_table.append(index)
     literals = [connection.string_literal(spec.text.encode(connection.encoding)) for spec in specs]

@@ -91,7 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     work.add_argument("--idle-timeout", type=_seconds, help="stop after this long without jobs")
     work.add_argument("--stop-when-idle", action="store_true", help="stop at the first empty wait")
     work.add_argument(
-        "--wait-for-server", type=_seconds, default=0.0,
+        "--wait-for-server",
+        type=_seconds,
+        default=0.0,
         help="at start, keep trying to connect this many seconds",
     )
     work.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # set for child processes
@@ -140,7 +142,9 @@ def _work(options: argparse.Namespace, arguments: list[str]) -> int:
         )
 
     logger.info(
-        "working off %s with %d thread(s), job loop %s", options.target, options.threads,
+        "working off %s with %d thread(s), job loop %s",
+        options.target,
+        options.threads,
         _impl.name(),
     )
     return run_threads(make_job, options.threads, work_options, logger, options.parent_pid)

@@ -6,13 +6,14 @@ lost, stays lost (we do not know how it was made).
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any, Callable, Union
 
 import MySQLdb
 from MySQLdb.connections import Connection
 
 from .dsn import parse_dsn, redact_dsn
-from .errors import ServerGoneError, server_error
+from .errors import ServerGoneError, from_mysqldb
 
 __all__ = ["Connector", "ConnectionTarget", "connect", "close_quietly"]
 
@@ -29,16 +30,12 @@ def connect(dsn: str) -> Connection:
     try:
         return MySQLdb.connect(autocommit=True, binary_prefix=True, **kwargs)
     except MySQLdb.Error as exc:
-        errno = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
-        message = exc.args[1] if len(exc.args) > 1 else str(exc)
-        raise server_error(errno, message, f"cannot connect to {redact_dsn(dsn)}") from None
+        raise from_mysqldb(exc, f"cannot connect to {redact_dsn(dsn)}") from None
 
 
 def close_quietly(connection: Any) -> None:
-    try:
+    with suppress(Exception):  # already closed or broken: either way it is gone
         connection.close()
-    except Exception:  # already closed or broken: either way it is gone
-        pass
 
 
 class Connector:
@@ -72,7 +69,8 @@ class Connector:
         if self._used_given or connection is None or not connection.open:
             raise ServerGoneError(
                 "the MySQLdb connection passed in was lost or closed, and cannot be reopened: "
-                "pass a DSN or a function returning a connection to reconnect", 2006
+                "pass a DSN or a function returning a connection to reconnect",
+                2006,
             )
         self._used_given = True
         return connection

@@ -40,7 +40,9 @@ class DemoJob(Job):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m q4m_fast.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m q4m_fast.demo", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--dsn", default=os.environ.get("Q4M_DSN"), help="default: $Q4M_DSN")
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=4)
@@ -63,12 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         connection, TABLE, ((i, f"job {i}") for i in range(options.jobs)), batch_size=1000
     )
     enqueue_seconds = time.perf_counter() - started
-    print(f"enqueued  {enqueued:>9,} jobs in {enqueue_seconds:7.2f} s: "
-          f"{enqueued / enqueue_seconds:>10,.0f} jobs/s (multi-row INSERTs of 1,000)")
+    print(
+        f"enqueued  {enqueued:>9,} jobs in {enqueue_seconds:7.2f} s: "
+        f"{enqueued / enqueue_seconds:>10,.0f} jobs/s (multi-row INSERTs of 1,000)"
+    )
 
     workers = [DemoJob(options.dsn, timeout=1) for _ in range(options.threads)]
     threads = [
-        threading.Thread(target=worker.work, kwargs={"stop_when_idle": True, "handle_signals": False})
+        threading.Thread(
+            target=worker.work, kwargs={"stop_when_idle": True, "handle_signals": False}
+        )
         for worker in workers
     ]
     started = time.perf_counter()
@@ -81,8 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     work_seconds = max(worker.last_finished for worker in workers) - started
     for worker in workers:
         worker.close()
-    print(f"processed {executed:>9,} jobs in {work_seconds:7.2f} s: "
-          f"{executed / work_seconds:>10,.0f} jobs/s ({options.threads} worker thread(s))")
+    print(
+        f"processed {executed:>9,} jobs in {work_seconds:7.2f} s: "
+        f"{executed / work_seconds:>10,.0f} jobs/s ({options.threads} worker thread(s))"
+    )
     cursor.execute(f"SELECT COUNT(*) FROM `{TABLE}`")
     (left,) = cursor.fetchone()
     cursor.execute(f"DROP TABLE `{TABLE}`")

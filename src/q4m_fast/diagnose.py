@@ -38,7 +38,9 @@ def explain_unusable(connection: Any, specs: Sequence[TableSpec]) -> QueueTableE
             cursor.execute(_ENGINE_OF, (database, spec.table))
             found = cursor.fetchone()
             if found is None:
-                return UnknownTableError(f"table {name} does not exist ({call} returned NULL)", name)
+                return UnknownTableError(
+                    f"table {name} does not exist ({call} returned NULL)", name
+                )
             engine = found[0]
             if (engine or "").upper() != "QUEUE":
                 return NotAQueueTableError(

@@ -83,7 +83,7 @@ def parse_dsn(dsn: str) -> dict[str, Any]:
     ssl: dict[str, str] = {}
     for name, value in options:
         if name in _SSL_OPTIONS:
-            ssl[name[len("ssl_"):]] = value
+            ssl[name[len("ssl_") :]] = value
         elif name in _OPTIONS:
             keyword, convert = _OPTIONS[name]
             kwargs[keyword] = convert(value)

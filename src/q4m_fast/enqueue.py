@@ -92,7 +92,9 @@ def _statements(
             raise TypeError(f"a row must be a mapping or a sequence, not {type(row).__name__}")
         escaped = b"(" + b",".join(_literal(conn, value) for value in items) + b")"
         if values and (
-            keys != columns or len(values) >= batch_size or size + len(escaped) > MAX_STATEMENT_BYTES
+            keys != columns
+            or len(values) >= batch_size
+            or size + len(escaped) > MAX_STATEMENT_BYTES
         ):
             yield _column_list(columns), values
             values, size = [], 0
@@ -113,6 +115,7 @@ def _literal(conn: Connection, value: Any) -> bytes:
     if isinstance(value, (bytes, bytearray, memoryview)):
         # _binary: the bytes are not text in the connection's charset; without it the server may
         # warn about (or, in strict mode, refuse) bytes that are not valid UTF-8
-        return b"_binary" + conn.string_literal(bytes(value))
+        escaped: bytes = conn.string_literal(bytes(value))
+        return b"_binary" + escaped
     literal = conn.literal(value)
     return literal if isinstance(literal, bytes) else literal.encode(conn.encoding)

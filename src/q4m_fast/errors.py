@@ -74,3 +74,14 @@ def server_error(errno: int, message: str, context: str) -> ServerError:
     """The exception for a failed statement: ``ServerGoneError`` when the connection is dead."""
     cls = ServerGoneError if errno in CONNECTION_LOST_ERRNOS else ServerError
     return cls(f"{context}: ({errno}) {message}", errno)
+
+
+def mysqldb_errno(exc: BaseException) -> int:
+    """The error number of a MySQLdb exception (0 if it has none)."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+
+
+def from_mysqldb(exc: BaseException, context: str) -> ServerError:
+    """:func:`server_error` for a MySQLdb exception."""
+    message = exc.args[1] if len(exc.args) > 1 else str(exc)
+    return server_error(mysqldb_errno(exc), str(message), context)

@@ -45,8 +45,9 @@ class Hooks:
         for function in self._functions[event]:
             self._call(function, event, (self._owner, *args), propagate)
 
-    def _call(self, callback: Callable[..., Any], event: str, args: tuple[Any, ...],
-              propagate: bool) -> None:
+    def _call(
+        self, callback: Callable[..., Any], event: str, args: tuple[Any, ...], propagate: bool
+    ) -> None:
         try:
             callback(*args)
         except Exception:

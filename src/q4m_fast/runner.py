@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import suppress
 from typing import Any, Callable
 
 from .backoff import Backoff
@@ -122,9 +123,7 @@ class _Child:
         self.restart_at = None
 
 
-def supervise_processes(
-    child_argv: list[str], processes: int, logger: logging.Logger
-) -> int:
+def supervise_processes(child_argv: list[str], processes: int, logger: logging.Logger) -> int:
     """Run ``processes`` copies of ``child_argv``; restart the ones that die; an exit status.
 
     A child that exits 0 (max jobs, idle) or with EXIT_CONFIG is not restarted; EXIT_CONFIG
@@ -137,10 +136,8 @@ def supervise_processes(
     def forward(signum: int) -> None:
         for child in children:
             if child.process is not None and child.process.poll() is None:
-                try:
+                with suppress(ProcessLookupError):
                     child.process.send_signal(signum)
-                except ProcessLookupError:
-                    pass
 
     def on_signal(signum: int, frame: Any) -> None:
         received.append(signum)
@@ -172,7 +169,9 @@ def supervise_processes(
                     if code != EXIT_OK and len(received) < 2:
                         status = max(status, EXIT_CRASHED)
                 elif code == EXIT_CONFIG:
-                    logger.error("worker process %d cannot work (exit %d); stopping", child.slot, code)
+                    logger.error(
+                        "worker process %d cannot work (exit %d); stopping", child.slot, code
+                    )
                     child.finished = True
                     status = EXIT_CONFIG
                     received.append(signal.SIGTERM)
@@ -183,7 +182,10 @@ def supervise_processes(
                     delay = child.backoff.next_delay()
                     logger.error(
                         "worker process %d (pid %d) exited with %s; restarting it in %.1f s",
-                        child.slot, child.process.pid, _describe_exit(code), delay,
+                        child.slot,
+                        child.process.pid,
+                        _describe_exit(code),
+                        delay,
                     )
                     child.restart_at = time.monotonic() + delay
     finally:

@@ -53,7 +53,7 @@ class TableSpec:
 
 
 def parse_spec(text: str) -> TableSpec:
-    """Split like Q4M does: at the first ``:`` (condition), then the table part at the first ``.``."""
+    """Split like Q4M: at the first ``:`` (the condition), then the name at the first ``.``."""
     if not isinstance(text, str):
         raise TableNameError(f"a table name must be a string, not {type(text).__name__}")
     name, colon, condition = text.partition(":")

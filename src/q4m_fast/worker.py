@@ -23,7 +23,7 @@ from .batch import LayoutChanged, WaitBatch, WaitReturnedNull, build_batch
 from .columns import TableLayout, load_layout
 from .connection import Connector, close_quietly
 from .diagnose import explain_unusable
-from .errors import ServerError, ServerGoneError, server_error
+from .errors import ServerError, ServerGoneError, from_mysqldb, mysqldb_errno
 from .hooks import Hooks
 from .rows import Row
 from .tables import TableSpec
@@ -92,11 +92,9 @@ class Worker:
         try:
             return load_layout(connection, table)
         except MySQLdb.Error as exc:
-            errno = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
-            if errno in (1146, 1049):  # no such table / database
+            if mysqldb_errno(exc) in (1146, 1049):  # no such table / database
                 raise explain_unusable(connection, [table]) from None
-            message = exc.args[1] if len(exc.args) > 1 else str(exc)
-            raise server_error(errno, message, f"reading the columns of {table.qualified_name}")
+            raise from_mysqldb(exc, f"reading the columns of {table.qualified_name}") from None
 
     def _drop_connection(self) -> None:
         # a connection handed in is the caller's to close; ours we close
@@ -131,10 +129,13 @@ class Worker:
         if not self._connector.can_reconnect:
             raise ServerGoneError(
                 f"{lost}; a MySQLdb connection handed in cannot be reopened (pass a DSN or a "
-                "function returning a connection to have the worker reconnect)", lost.errno
+                "function returning a connection to have the worker reconnect)",
+                lost.errno,
             ) from lost
         if not self._reconnect:
-            raise ServerGoneError(f"{lost}; not reconnecting (reconnect=False)", lost.errno) from lost
+            raise ServerGoneError(
+                f"{lost}; not reconnecting (reconnect=False)", lost.errno
+            ) from lost
         self._hooks.emit("reconnect", lost)
         backoff = Backoff()
         while True:
@@ -153,7 +154,8 @@ class Worker:
                 self._logger.warning("reconnect failed: %s", exc)
                 continue
             self._logger.warning(
-                "reconnected to %s after %d attempt(s)", self._connector.description,
+                "reconnected to %s after %d attempt(s)",
+                self._connector.description,
                 backoff.attempts,
             )
             return True
@@ -200,7 +202,7 @@ class Worker:
     def _next(self) -> tuple[int, Row] | None:
         loop = self._loop
         try:
-            got = loop.next(self._abort_owned)
+            got: tuple[int, Row] | None = loop.next(self._abort_owned)
         except WaitReturnedNull:
             self._abort_owned = False
             raise explain_unusable(self._connection, self._specs) from None
@@ -246,7 +248,10 @@ class Worker:
             self._abort_owned = True
             self._logger.error(
                 "%s: job failed after %.1f ms; the row goes back to the queue: %r",
-                spec.text, duration * 1000, row, exc_info=True,
+                spec.text,
+                duration * 1000,
+                row,
+                exc_info=True,
             )
             self._hooks.emit("error", row, exc, duration)
             outcome = "failed"

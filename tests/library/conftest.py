@@ -103,7 +103,8 @@ class StatementLog:
     def queries_of(self, connection_id: int) -> list[str]:
         """The COM_QUERY texts one connection sent, in order."""
         return [
-            text for (text,) in rows_of(
+            text
+            for (text,) in rows_of(
                 self._conn,
                 "SELECT CONVERT(argument USING utf8mb4) FROM mysql.general_log "
                 "WHERE thread_id = %s AND command_type = 'Query' ORDER BY event_time",

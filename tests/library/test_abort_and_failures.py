@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 import pytest
-from conftest import count, visible
 
 import q4m_fast
+
+from conftest import count, visible
 
 
 class FailingOnce(q4m_fast.Job):
@@ -38,7 +39,9 @@ def test_queue_abort_returns_the_row_to_the_queue(dsn: str, jobs_table: str, con
         assert visible(conn, jobs_table) == [(1, "a")]  # back, and visible to everybody
 
 
-def test_an_aborted_row_comes_back_first_and_runs_again(dsn: str, jobs_table: str, conn: Any) -> None:
+def test_an_aborted_row_comes_back_first_and_runs_again(
+    dsn: str, jobs_table: str, conn: Any
+) -> None:
     q4m_fast.enqueue_many(conn, jobs_table, [(1, "a"), (2, "b")])
     with FailingOnce(dsn, timeout=1) as worker:
         worker.how = "abort"
@@ -62,9 +65,10 @@ def test_an_exception_in_execute_is_logged_with_its_traceback(
     dsn: str, jobs_table: str, conn: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     q4m_fast.enqueue(conn, jobs_table, (1, "a"))
-    with caplog.at_level(logging.ERROR, logger="jobs"), FailingOnce(
-        dsn, timeout=1, logger=logging.getLogger("jobs")
-    ) as worker:
+    with (
+        caplog.at_level(logging.ERROR, logger="jobs"),
+        FailingOnce(dsn, timeout=1, logger=logging.getLogger("jobs")) as worker,
+    ):
         worker.run()
     (record,) = [r for r in caplog.records if r.name == "jobs"]
     assert "lib_jobs" in record.getMessage() and "goes back to the queue" in record.getMessage()

@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 import pytest
-from conftest import visible
 
 import q4m_fast
+
+from conftest import visible
 
 
 class Traced(q4m_fast.Job):
@@ -63,22 +64,36 @@ def _one_job(dsn: str, conn: Any, table: str, v: str) -> list[tuple[Any, ...]]:
 
 def test_a_successful_job_calls_before_success_after(dsn: str, jobs_table: str, conn: Any) -> None:
     assert _one_job(dsn, conn, jobs_table, "ok") == [
-        ("start",), ("before_execute", 1), ("execute", 1), ("success", 1), ("after_execute", 1),
+        ("start",),
+        ("before_execute", 1),
+        ("execute", 1),
+        ("success", 1),
+        ("after_execute", 1),
         ("stop",),
     ]
 
 
 def test_an_aborted_job_calls_on_abort(dsn: str, jobs_table: str, conn: Any) -> None:
     assert _one_job(dsn, conn, jobs_table, "abort") == [
-        ("start",), ("before_execute", 1), ("execute", 1), ("abort", 1), ("after_execute", 1),
+        ("start",),
+        ("before_execute", 1),
+        ("execute", 1),
+        ("abort", 1),
+        ("after_execute", 1),
         ("stop",),
     ]
 
 
-def test_a_failed_job_calls_on_error_with_the_exception(dsn: str, jobs_table: str, conn: Any) -> None:
+def test_a_failed_job_calls_on_error_with_the_exception(
+    dsn: str, jobs_table: str, conn: Any
+) -> None:
     assert _one_job(dsn, conn, jobs_table, "raise") == [
-        ("start",), ("before_execute", 1), ("execute", 1), ("error", 1, "bad row"),
-        ("after_execute", 1), ("stop",),
+        ("start",),
+        ("before_execute", 1),
+        ("execute", 1),
+        ("error", 1, "bad row"),
+        ("after_execute", 1),
+        ("stop",),
     ]
 
 
@@ -88,7 +103,9 @@ def test_an_empty_wait_calls_on_idle(dsn: str, jobs_table: str) -> None:
     assert worker.events == [("start",), ("idle",), ("stop",)]
 
 
-def test_functions_registered_with_on_get_the_job_first(dsn: str, jobs_table: str, conn: Any) -> None:
+def test_functions_registered_with_on_get_the_job_first(
+    dsn: str, jobs_table: str, conn: Any
+) -> None:
     calls: list[tuple[Any, ...]] = []
     q4m_fast.enqueue_many(conn, jobs_table, [(1, "ok"), (2, "raise")])
     worker = Traced(dsn, timeout=1)
@@ -98,11 +115,16 @@ def test_functions_registered_with_on_get_the_job_first(dsn: str, jobs_table: st
     def failed(w: Any, job: Any, exception: Exception, duration: float) -> None:
         calls.append(("error", w is worker, job.id, type(exception).__name__))
 
-    worker.on("after_execute", lambda w, job, duration: calls.append(("after", job.id, duration >= 0)))
+    worker.on(
+        "after_execute", lambda w, job, duration: calls.append(("after", job.id, duration >= 0))
+    )
     with worker:
         worker.work(max_jobs=2)
     assert calls == [
-        ("success", True, 1), ("after", 1, True), ("error", True, 2, "ValueError"), ("after", 2, True),
+        ("success", True, 1),
+        ("after", 1, True),
+        ("error", True, 2, "ValueError"),
+        ("after", 2, True),
     ]
 
 
@@ -127,7 +149,9 @@ def test_a_raising_callback_is_logged_and_the_worker_goes_on(
     assert sum("callback" in r.getMessage() for r in caplog.records) == 2
 
 
-def test_before_execute_raising_counts_as_the_job_failing(dsn: str, jobs_table: str, conn: Any) -> None:
+def test_before_execute_raising_counts_as_the_job_failing(
+    dsn: str, jobs_table: str, conn: Any
+) -> None:
     class Refusing(Traced):
         def before_execute(self, job: Any) -> None:
             raise PermissionError("not now")

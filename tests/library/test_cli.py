@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HERE, count, eventually, rows_of, visible
-from library_jobs import LOG, LOG_COLUMNS, QUEUE, QUEUE_COLUMNS
 
 import q4m_fast
+
+from conftest import HERE, count, eventually, rows_of, visible
+from library_jobs import LOG, LOG_COLUMNS, QUEUE, QUEUE_COLUMNS
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("q4m-fast")
 WAIT_FOR_EXIT = 60  # only so that a broken test cannot hang: never a timing assertion
@@ -31,7 +32,10 @@ def cli_tables(fresh_queue: Any, conn: Any) -> None:
 
 
 def _phases(conn: Any, phase: str) -> list[int]:
-    return [row[0] for row in rows_of(conn, f"SELECT id FROM {LOG} WHERE phase = %s ORDER BY id", (phase,))]
+    return [
+        row[0]
+        for row in rows_of(conn, f"SELECT id FROM {LOG} WHERE phase = %s ORDER BY id", (phase,))
+    ]
 
 
 class Worker:
@@ -39,9 +43,20 @@ class Worker:
 
     def __init__(self, dsn: str, *options: str) -> None:
         self.process = subprocess.Popen(
-            [str(CONSOLE_SCRIPT), "work", "library_jobs:LoggedJob", "--dsn", dsn, "--timeout", "1",
-             *options],
-            cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                str(CONSOLE_SCRIPT),
+                "work",
+                "library_jobs:LoggedJob",
+                "--dsn",
+                dsn,
+                "--timeout",
+                "1",
+                *options,
+            ],
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -61,7 +76,9 @@ class Worker:
         (two signals sent back to back may reach Python's handler as one)."""
         self.process.send_signal(signum)
         if expect_in_output is not None:
-            eventually(lambda: expect_in_output in self.output, f"{expect_in_output!r} in the output")
+            eventually(
+                lambda: expect_in_output in self.output, f"{expect_in_output!r} in the output"
+            )
 
     def signal_twice(self, signum: int = signal.SIGTERM) -> None:
         name = signal.Signals(signum).name
@@ -92,14 +109,25 @@ def test_version_is_printed() -> None:
 
 
 def test_python_dash_m_runs_the_same_command() -> None:
-    done = subprocess.run([sys.executable, "-m", "q4m_fast", "--version"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "q4m_fast", "--version"], capture_output=True, text=True
+    )
     assert done.stdout.strip() == f"q4m-fast {q4m_fast.__version__}"
 
 
 def test_enqueue_command_inserts_json_rows(dsn: str, conn: Any, cli_tables: None) -> None:
     done = subprocess.run(
-        [str(CONSOLE_SCRIPT), "enqueue", QUEUE, '{"id": 1, "sleep_seconds": 0}', "[2, 0.5]", "--dsn", dsn],
-        capture_output=True, text=True,
+        [
+            str(CONSOLE_SCRIPT),
+            "enqueue",
+            QUEUE,
+            '{"id": 1, "sleep_seconds": 0}',
+            "[2, 0.5]",
+            "--dsn",
+            dsn,
+        ],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert visible(conn, QUEUE) == [(1, 0.0), (2, 0.5)]
@@ -108,13 +136,17 @@ def test_enqueue_command_inserts_json_rows(dsn: str, conn: Any, cli_tables: None
 def test_enqueue_command_reads_rows_from_stdin(dsn: str, conn: Any, cli_tables: None) -> None:
     done = subprocess.run(
         [str(CONSOLE_SCRIPT), "enqueue", QUEUE, "--dsn", dsn],
-        input='{"id": 3, "sleep_seconds": 0}\n\n[4, 0]\n', capture_output=True, text=True,
+        input='{"id": 3, "sleep_seconds": 0}\n\n[4, 0]\n',
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert [row[0] for row in visible(conn, QUEUE)] == [3, 4]
 
 
-def test_work_with_threads_and_processes_runs_every_job_once(dsn: str, conn: Any, cli_tables: None) -> None:
+def test_work_with_threads_and_processes_runs_every_job_once(
+    dsn: str, conn: Any, cli_tables: None
+) -> None:
     q4m_fast.enqueue_many(conn, QUEUE, [(i, 0) for i in range(300)])
     process = _start_worker(dsn, "--threads", "3", "--processes", "2", "--stop-when-idle")
     code, output = _finish(process)
@@ -172,7 +204,9 @@ def test_a_killed_worker_process_returns_its_row(dsn: str, conn: Any, cli_tables
 def test_a_killed_child_process_is_replaced(dsn: str, conn: Any, cli_tables: None) -> None:
     q4m_fast.enqueue(conn, QUEUE, (1, 600))
     process = _start_worker(dsn, "--processes", "2")
-    (victim,) = eventually(lambda: [r[0] for r in rows_of(conn, f"SELECT pid FROM {LOG}")], "job 1 to start")
+    (victim,) = eventually(
+        lambda: [r[0] for r in rows_of(conn, f"SELECT pid FROM {LOG}")], "job 1 to start"
+    )
     os.kill(victim, signal.SIGKILL)
     # the row comes back, and a worker (the other child, or the replacement) takes it again
     eventually(
@@ -195,7 +229,9 @@ def test_an_unknown_table_exits_2_with_a_clear_message(dsn: str, fresh_queue: An
 def test_a_bad_target_exits_2(dsn: str) -> None:
     done = subprocess.run(
         [str(CONSOLE_SCRIPT), "work", "library_jobs:NoSuchClass", "--dsn", dsn],
-        cwd=HERE, capture_output=True, text=True,
+        cwd=HERE,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 2 and "NoSuchClass" in done.stderr
 
@@ -203,7 +239,10 @@ def test_a_bad_target_exits_2(dsn: str) -> None:
 def test_no_dsn_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
     env = {k: v for k, v in os.environ.items() if k != "Q4M_DSN"}
     done = subprocess.run(
-        [str(CONSOLE_SCRIPT), "work", "library_jobs:LoggedJob"], cwd=HERE, capture_output=True,
-        text=True, env=env,
+        [str(CONSOLE_SCRIPT), "work", "library_jobs:LoggedJob"],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert done.returncode == 2 and "no DSN" in done.stderr

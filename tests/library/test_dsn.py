@@ -10,8 +10,13 @@ from q4m_fast.errors import DSNError
 
 def test_a_full_dsn_gives_every_connect_argument() -> None:
     assert parse_dsn("mysql://bob:s%40cret@db.example:3307/app?connect_timeout=5") == {
-        "user": "bob", "passwd": "s@cret", "host": "db.example", "port": 3307, "db": "app",
-        "charset": "utf8mb4", "connect_timeout": 5,
+        "user": "bob",
+        "passwd": "s@cret",
+        "host": "db.example",
+        "port": 3307,
+        "db": "app",
+        "charset": "utf8mb4",
+        "connect_timeout": 5,
     }
 
 

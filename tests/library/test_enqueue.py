@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import rows_of, visible
 
 import q4m_fast
 from q4m_fast.errors import ServerGoneError, TableNameError
+
+from conftest import rows_of, visible
 
 
 @pytest.fixture
 def odd_table(fresh_queue: Any) -> str:
     return fresh_queue(
-        "lib_odd", "id INT NOT NULL, txt VARCHAR(100) NULL, bin VARBINARY(100) NULL, big LONGBLOB NULL"
+        "lib_odd",
+        "id INT NOT NULL, txt VARCHAR(100) NULL, bin VARBINARY(100) NULL, big LONGBLOB NULL",
     )
 
 
@@ -41,11 +43,14 @@ def test_odd_values_arrive_unchanged(dsn: str, conn: Any, odd_table: str) -> Non
     text = "naïve 'quoted' \\ \"double\" 😀 漢字 -- ; DROP TABLE x"
     large = bytes(range(256)) * 16384  # 4 MiB
     q4m_fast.enqueue_many(
-        conn, odd_table,
+        conn,
+        odd_table,
         [(1, None, None, None), (2, text, binary, large), {"id": 3, "txt": "", "bin": b""}],
     )
     assert visible(conn, odd_table) == [
-        (1, None, None, None), (2, text, binary, large), (3, "", b"", None),
+        (1, None, None, None),
+        (2, text, binary, large),
+        (3, "", b"", None),
     ]
     # and a worker receives them as they went in
     received: list[Any] = []
@@ -65,7 +70,9 @@ def test_enqueue_many_uses_multi_row_inserts_in_batches(
     conn: Any, odd_table: str, statement_log: Any
 ) -> None:
     with statement_log as log:
-        count = q4m_fast.enqueue_many(conn, odd_table, ({"id": i} for i in range(2500)), batch_size=1000)
+        count = q4m_fast.enqueue_many(
+            conn, odd_table, ({"id": i} for i in range(2500)), batch_size=1000
+        )
     assert count == 2500
     inserts = [q for q in log.queries_of(conn.thread_id()) if q.startswith("INSERT")]
     assert [q.count("),(") + 1 for q in inserts] == [1000, 1000, 500]
@@ -73,10 +80,18 @@ def test_enqueue_many_uses_multi_row_inserts_in_batches(
 
 
 def test_a_change_of_keys_starts_a_new_statement(conn: Any, odd_table: str) -> None:
-    rows = [{"id": 1, "txt": "a"}, {"id": 2, "txt": "b"}, {"id": 3, "bin": b"c"}, (4, "d", None, None)]
+    rows = [
+        {"id": 1, "txt": "a"},
+        {"id": 2, "txt": "b"},
+        {"id": 3, "bin": b"c"},
+        (4, "d", None, None),
+    ]
     assert q4m_fast.enqueue_many(conn, odd_table, rows) == 4
     assert visible(conn, odd_table) == [
-        (1, "a", None, None), (2, "b", None, None), (3, None, b"c", None), (4, "d", None, None),
+        (1, "a", None, None),
+        (2, "b", None, None),
+        (3, None, b"c", None),
+        (4, "d", None, None),
     ]
 
 
@@ -112,5 +127,5 @@ def test_enqueue_into_a_database_qualified_table(conn: Any, odd_table: str) -> N
 def test_enqueue_to_an_unreachable_server_raises_server_gone(odd_table: str) -> None:
     from q4m_testserver import free_port
 
-    with pytest.raises(ServerGoneError, match="cannot connect to mysql://root@127.0.0.1"):
+    with pytest.raises(ServerGoneError, match=r"cannot connect to mysql://root@127\.0\.0\.1"):
         q4m_fast.enqueue(f"mysql://root@127.0.0.1:{free_port()}/test", odd_table, {"id": 1})

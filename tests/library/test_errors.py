@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from q4m_testserver import free_port
 
 import q4m_fast
 from q4m_fast.errors import (
@@ -15,6 +14,8 @@ from q4m_fast.errors import (
     ServerGoneError,
     UnknownTableError,
 )
+
+from q4m_testserver import free_port
 
 
 class Nothing(q4m_fast.Job):
@@ -27,14 +28,20 @@ def _job_on(table: str) -> type[Nothing]:
 
 
 def test_an_unknown_table_raises_unknown_table_error(dsn: str) -> None:
-    with _job_on("lib_no_such_table")(dsn, timeout=0) as worker, pytest.raises(UnknownTableError) as caught:
+    with (
+        _job_on("lib_no_such_table")(dsn, timeout=0) as worker,
+        pytest.raises(UnknownTableError) as caught,
+    ):
         worker.run()
     assert str(caught.value).startswith("table test.lib_no_such_table does not exist")
     assert caught.value.table == "test.lib_no_such_table"
 
 
 def test_an_unknown_database_raises_unknown_table_error(dsn: str) -> None:
-    with _job_on("no_such_db.jobs")(dsn, timeout=0) as worker, pytest.raises(UnknownTableError) as caught:
+    with (
+        _job_on("no_such_db.jobs")(dsn, timeout=0) as worker,
+        pytest.raises(UnknownTableError) as caught,
+    ):
         worker.run()
     assert "no_such_db.jobs does not exist" in str(caught.value)
 
@@ -45,7 +52,10 @@ def test_a_table_that_is_not_a_queue_raises_not_a_queue_table_error(dsn: str, co
     cursor.execute("CREATE TABLE lib_innodb (id INT) ENGINE=InnoDB")
     cursor.execute("INSERT INTO lib_innodb VALUES (1), (2)")
     try:
-        with _job_on("lib_innodb")(dsn, timeout=0) as worker, pytest.raises(NotAQueueTableError) as caught:
+        with (
+            _job_on("lib_innodb")(dsn, timeout=0) as worker,
+            pytest.raises(NotAQueueTableError) as caught,
+        ):
             worker.run()
         message = str(caught.value)
         assert "test.lib_innodb is not a queue table" in message and "ENGINE=InnoDB" in message
@@ -60,7 +70,10 @@ def test_the_second_of_several_tables_is_named_when_it_is_the_bad_one(
     class Two(Nothing):
         tables = (jobs_table, "lib_missing")
 
-    with Two(dsn, timeout=0) as worker, pytest.raises(UnknownTableError, match="test.lib_missing"):
+    with (
+        Two(dsn, timeout=0) as worker,
+        pytest.raises(UnknownTableError, match=r"test\.lib_missing"),
+    ):
         worker.run()
 
 
@@ -112,7 +125,8 @@ def test_a_handed_in_connection_once_lost_is_not_reopened(jobs_table: str, conne
 
 
 @pytest.mark.parametrize(
-    "dsn", ["http://root@localhost/test", "mysql://root@localhost:port/test", "mysql://root@localhost"]
+    "dsn",
+    ["http://root@localhost/test", "mysql://root@localhost:port/test", "mysql://root@localhost"],
 )
 def test_a_malformed_dsn_is_refused_when_the_job_is_made(dsn: str) -> None:
     with pytest.raises(DSNError):

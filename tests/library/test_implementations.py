@@ -15,7 +15,9 @@ from q4m_fast import _impl
 def test_q4m_fast_impl_chooses_the_loop_and___impl___reports_it(choice: str) -> None:
     done = subprocess.run(
         [sys.executable, "-c", "import q4m_fast; print(q4m_fast.__impl__)"],
-        capture_output=True, text=True, env={"Q4M_FAST_IMPL": choice, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        env={"Q4M_FAST_IMPL": choice, "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == choice
@@ -24,7 +26,9 @@ def test_q4m_fast_impl_chooses_the_loop_and___impl___reports_it(choice: str) -> 
 def test_the_default_is_c_when_the_extension_is_built() -> None:
     done = subprocess.run(
         [sys.executable, "-W", "error", "-c", "import q4m_fast; print(q4m_fast.__impl__)"],
-        capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
     )
     assert done.stdout.strip() == "c", done.stderr
 
@@ -37,7 +41,9 @@ def test_an_unknown_implementation_is_refused() -> None:
 def test_the_c_extension_links_no_mysql_client_library() -> None:
     from q4m_fast import _loop
 
-    linked = subprocess.run(["ldd", _loop.__file__], capture_output=True, text=True, check=True).stdout
+    linked = subprocess.run(
+        ["ldd", _loop.__file__], capture_output=True, text=True, check=True
+    ).stdout
     assert "mariadb" not in linked and "mysqlclient" not in linked, linked
 
 

@@ -7,9 +7,10 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import eventually, rows_of
 
 import q4m_fast
+
+from conftest import eventually, rows_of
 
 TABLE = "lib_restart"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import StatementLog
-
 import q4m_fast
+
+from conftest import StatementLog
 
 WAIT = "SELECT queue_wait('lib_jobs', 1); SELECT * FROM `lib_jobs` LIMIT 1"
 
@@ -22,7 +22,7 @@ class Flaky(q4m_fast.Job):
 def _loop_queries(worker: Flaky, log: StatementLog, connection_id: int) -> list[str]:
     queries = log.queries_of(connection_id)
     layout = queries.index("SELECT * FROM `lib_jobs` LIMIT 0")  # learnt once, at connect
-    return queries[layout + 1:]
+    return queries[layout + 1 :]
 
 
 def test_steady_state_is_one_round_trip_per_job(
@@ -48,7 +48,9 @@ def test_after_an_abort_the_next_round_trip_returns_the_row_first(
         worker.work(max_jobs=2)  # 1 aborted, then 1 again (aborted again), ...
         worker.close()
     assert _loop_queries(worker, log, connection_id) == [
-        WAIT, "SELECT queue_abort(); " + WAIT, "SELECT queue_abort()",
+        WAIT,
+        "SELECT queue_abort(); " + WAIT,
+        "SELECT queue_abort()",
     ]
 
 

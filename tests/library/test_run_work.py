@@ -6,9 +6,10 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import count, rows_of, visible
 
 import q4m_fast
+
+from conftest import count, rows_of, visible
 
 
 class Recorder(q4m_fast.Job):
@@ -58,7 +59,9 @@ def test_work_processes_every_job_in_fifo_order(dsn: str, jobs_table: str, conn:
     assert count(conn, jobs_table) == 0
 
 
-def test_work_stops_after_max_jobs_and_leaves_the_rest(dsn: str, jobs_table: str, conn: Any) -> None:
+def test_work_stops_after_max_jobs_and_leaves_the_rest(
+    dsn: str, jobs_table: str, conn: Any
+) -> None:
     q4m_fast.enqueue_many(conn, jobs_table, [(i, "x") for i in range(10)])
     with Recorder(dsn, timeout=1) as worker:
         assert worker.work(max_jobs=4) == 4
@@ -98,7 +101,9 @@ def test_a_job_can_stop_the_worker_and_its_row_is_still_finished(
     assert [row[0] for row in visible(conn, jobs_table)] == [4, 5]
 
 
-def test_the_connection_is_usable_by_mysqldb_after_work(dsn: str, jobs_table: str, conn: Any) -> None:
+def test_the_connection_is_usable_by_mysqldb_after_work(
+    dsn: str, jobs_table: str, conn: Any
+) -> None:
     q4m_fast.enqueue_many(conn, jobs_table, [(1, "a"), (2, "b")])
     with Recorder(dsn, timeout=1) as worker:
         worker.work(max_jobs=1)

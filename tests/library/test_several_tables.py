@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
-from conftest import visible
 
 import q4m_fast
 from q4m_fast.errors import ConditionError
+
+from conftest import visible
 
 
 class Prioritised(q4m_fast.Job):
@@ -28,14 +30,18 @@ def two_tables(fresh_queue: Any) -> None:
     fresh_queue("lib_normal", "id INT NOT NULL, payload VARBINARY(20), extra INT")
 
 
-def test_the_first_table_wins_whenever_both_have_rows(dsn: str, two_tables: None, conn: Any) -> None:
+def test_the_first_table_wins_whenever_both_have_rows(
+    dsn: str, two_tables: None, conn: Any
+) -> None:
     q4m_fast.enqueue_many(conn, "lib_normal", [(1, b"n1", None), (2, b"n2", 5)])
     q4m_fast.enqueue_many(conn, "lib_urgent", [(10, "u1"), (11, "u2")])
     with Prioritised(dsn, timeout=1) as worker:
         assert worker.work(stop_when_idle=True) == 4
     assert worker.seen == [
-        ("lib_urgent", (10, "u1")), ("lib_urgent", (11, "u2")),
-        ("lib_normal", (1, b"n1", None)), ("lib_normal", (2, b"n2", 5)),
+        ("lib_urgent", (10, "u1")),
+        ("lib_urgent", (11, "u2")),
+        ("lib_normal", (1, b"n1", None)),
+        ("lib_normal", (2, b"n2", 5)),
     ]
 
 
@@ -54,7 +60,9 @@ def test_each_table_gives_rows_of_its_own_columns(dsn: str, two_tables: None, co
     assert rows[0].reason == "fire" and rows[1].payload == b"p"
 
 
-def test_a_failed_job_of_the_second_table_goes_back_to_it(dsn: str, two_tables: None, conn: Any) -> None:
+def test_a_failed_job_of_the_second_table_goes_back_to_it(
+    dsn: str, two_tables: None, conn: Any
+) -> None:
     class AbortNormal(Prioritised):
         def execute(self, job: Any) -> None:
             super().execute(job)
@@ -68,7 +76,7 @@ def test_a_failed_job_of_the_second_table_goes_back_to_it(dsn: str, two_tables: 
 
 
 def test_a_condition_is_passed_to_queue_wait_unchanged(
-    dsn: str, fresh_queue: Any, conn: Any, q4m_server: Any
+    dsn: str, fresh_queue: Any, statement_log: Any
 ) -> None:
     """The server's general log shows the exact text queue_wait received."""
     fresh_queue("lib_prio", "id INT NOT NULL, prio INT NOT NULL")
@@ -79,30 +87,16 @@ def test_a_condition_is_passed_to_queue_wait_unchanged(
         def execute(self, job: Any) -> None:
             pass
 
-    worker = Conditional(dsn, timeout=0)
-    connection_id = worker.connection.thread_id()
-    cursor = conn.cursor()
-    cursor.execute("SET GLOBAL log_output = 'TABLE'")
-    cursor.execute("SET GLOBAL general_log = ON")
-    try:
-        try:
+    with statement_log as log, Conditional(dsn, timeout=0) as worker:
+        connection_id = worker.connection.thread_id()
+        # an engine without conditions refuses them: what matters here is the text sent
+        with contextlib.suppress(ConditionError):
             worker.run()
-        except ConditionError:
-            pass  # an engine without conditions refuses them: what matters here is the text sent
-    finally:
-        cursor.execute("SET GLOBAL general_log = OFF")
-        worker.close()
-    cursor.execute(
-        "SELECT CONVERT(argument USING utf8mb4) FROM mysql.general_log WHERE thread_id = %s "
-        "AND argument LIKE '%%queue_wait%%'", (connection_id,),
-    )
-    (sent,) = cursor.fetchone()
+    (sent,) = [q for q in log.queries_of(connection_id) if "queue_wait" in q]
     assert sent.startswith("SELECT queue_wait('lib_prio:prio=0 AND id>=0', 'lib_prio:prio=1', 0)")
 
 
-def test_a_refused_condition_raises_condition_error_naming_it(
-    dsn: str, fresh_queue: Any
-) -> None:
+def test_a_refused_condition_raises_condition_error_naming_it(dsn: str, fresh_queue: Any) -> None:
     fresh_queue("lib_prio", "id INT NOT NULL, prio INT NOT NULL")
 
     class Bad(q4m_fast.Job):
@@ -118,7 +112,8 @@ def test_a_refused_condition_raises_condition_error_naming_it(
 
 
 @pytest.mark.xfail(
-    raises=ConditionError, strict=True,
+    raises=ConditionError,
+    strict=True,
     reason="the engine does not implement conditional subscription yet (queue_wait returns NULL)",
 )
 def test_conditions_select_rows_in_priority_order(dsn: str, fresh_queue: Any, conn: Any) -> None:

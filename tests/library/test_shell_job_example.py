@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import REPO, visible
-
 import q4m_fast
+
+from conftest import REPO, visible
 
 EXAMPLE = REPO / "examples" / "shell_job.py"
 
@@ -27,9 +27,13 @@ def test_the_example_script_runs_the_queued_commands(
     dsn: str, fresh_queue: Any, conn: Any, tmp_path: Path
 ) -> None:
     fresh_queue("shell_jobs", "command VARCHAR(1024) NOT NULL")
-    q4m_fast.enqueue_many(conn, "shell_jobs", [{"command": f"touch {tmp_path}/{name}"} for name in "ab"])
+    q4m_fast.enqueue_many(
+        conn, "shell_jobs", [{"command": f"touch {tmp_path}/{name}"} for name in "ab"]
+    )
     done = subprocess.run(
-        [sys.executable, str(EXAMPLE), "--dsn", dsn, "--stop-when-idle"], capture_output=True, text=True,
+        [sys.executable, str(EXAMPLE), "--dsn", dsn, "--stop-when-idle"],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a", "b"]
@@ -45,13 +49,27 @@ def test_a_failing_command_goes_back_to_the_queue(dsn: str, fresh_queue: Any, co
     assert visible(conn, "shell_jobs") == [("exit 3",)]
 
 
-def test_the_example_class_works_under_the_cli(dsn: str, fresh_queue: Any, conn: Any, tmp_path: Path) -> None:
+def test_the_example_class_works_under_the_cli(
+    dsn: str, fresh_queue: Any, conn: Any, tmp_path: Path
+) -> None:
     fresh_queue("shell_jobs", "command VARCHAR(1024) NOT NULL")
     q4m_fast.enqueue(conn, "shell_jobs", {"command": f"touch {tmp_path}/c"})
     done = subprocess.run(
-        [sys.executable, "-m", "q4m_fast", "work", "shell_job:ShellJob", "--dsn", dsn, "--stop-when-idle",
-         "--threads", "2"],
-        cwd=EXAMPLE.parent, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "q4m_fast",
+            "work",
+            "shell_job:ShellJob",
+            "--dsn",
+            dsn,
+            "--stop-when-idle",
+            "--threads",
+            "2",
+        ],
+        cwd=EXAMPLE.parent,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "c").exists()

@@ -7,9 +7,10 @@ import signal
 from typing import Any
 
 import pytest
-from conftest import visible
 
 import q4m_fast
+
+from conftest import visible
 
 
 class SelfSignalling(q4m_fast.Job):

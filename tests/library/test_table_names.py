@@ -25,8 +25,12 @@ class Mail2Job(q4m_fast.Job):
 
 @pytest.mark.parametrize(
     ("cls", "expected"),
-    [(ShellJob, "shell_jobs"), (HTTPRequestJob, "http_request_jobs"), (Mail2Job, "mail2_jobs"),
-     (q4m_fast.Job, "jobs")],
+    [
+        (ShellJob, "shell_jobs"),
+        (HTTPRequestJob, "http_request_jobs"),
+        (Mail2Job, "mail2_jobs"),
+        (q4m_fast.Job, "jobs"),
+    ],
 )
 def test_default_table_is_the_class_name_in_snake_case_plus_s(cls: type, expected: str) -> None:
     assert default_table_name(cls) == expected
@@ -62,7 +66,11 @@ def test_database_qualified_names_and_conditions_are_kept_as_written() -> None:
     specs = Mailer(DSN).specs
     assert [spec.text for spec in specs] == ["other_db.jobs", "jobs:prio=0 AND `kind`<3"]
     assert (specs[0].database, specs[0].table, specs[0].condition) == ("other_db", "jobs", None)
-    assert (specs[1].database, specs[1].table, specs[1].condition) == (None, "jobs", "prio=0 AND `kind`<3")
+    assert (specs[1].database, specs[1].table, specs[1].condition) == (
+        None,
+        "jobs",
+        "prio=0 AND `kind`<3",
+    )
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,10 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import count
 
 import q4m_fast
+
+from conftest import count
 
 THREADS = 8
 JOBS_PER_THREAD = 10_000
@@ -31,7 +32,10 @@ def test_eight_threads_share_eighty_thousand_jobs_exactly_once(
 ) -> None:
     fresh_queue("lib_many", "id INT NOT NULL, payload VARCHAR(32) NOT NULL")
     total = THREADS * JOBS_PER_THREAD
-    assert q4m_fast.enqueue_many(conn, "lib_many", ((i, f"payload {i}") for i in range(total))) == total
+    assert (
+        q4m_fast.enqueue_many(conn, "lib_many", ((i, f"payload {i}") for i in range(total)))
+        == total
+    )
     workers = [Collecting(dsn, timeout=1) for _ in range(THREADS)]
     threads = [
         threading.Thread(target=worker.work, kwargs={"stop_when_idle": True}) for worker in workers
