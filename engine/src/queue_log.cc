@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -222,6 +223,9 @@ uint64_t QueueLog::enqueue_source(uint32_t slot, uint64_t rowid) {
 
 int QueueLog::wait(uint64_t ticket) {
   std::unique_lock<std::mutex> lock(mutex_);
+  if (durable_ >= ticket) return 0;
+  pending_statements_++;
+  arrivals_.notify_one();
   while (durable_ < ticket && !failed_) {
     if (!writing_)
       lead(lock);
@@ -235,6 +239,19 @@ int QueueLog::wait(uint64_t ticket) {
 // queued so far as one batch, then publishes its rows and wakes all waiters.
 void QueueLog::lead(std::unique_lock<std::mutex> &lock) {
   writing_ = true;
+  // With several writers, the ones whose statements the last flush just
+  // finished are about to come back with their next statement. Waiting for
+  // them (never longer than one flush takes) puts everyone in one batch
+  // instead of two half-size ones that alternate: fewer flushes, more rows
+  // per second. A single writer never waits.
+  if (log_sync_enabled && pending_statements_ < expected_statements_) {
+    const auto limit = std::min<std::chrono::nanoseconds>(last_flush_, std::chrono::milliseconds(2));
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (pending_statements_ < expected_statements_ &&
+           arrivals_.wait_until(lock, deadline) != std::cv_status::timeout) {
+    }
+  }
+  const int members = pending_statements_;
   std::string payload;
   payload.swap(pending_);
   std::vector<DurableRow> rows;
@@ -243,7 +260,9 @@ void QueueLog::lead(std::unique_lock<std::mutex> &lock) {
   const uint64_t at = end_;
   lock.unlock();
 
+  const auto started = std::chrono::steady_clock::now();
   int err = write_batch(at, payload);
+  const auto flush_time = std::chrono::steady_clock::now() - started;
   if (!err) {
     for (auto &row : rows) row.stored.offset += at + kBatchHeaderSize;
     counters.rows_written += rows.size();
@@ -260,6 +279,9 @@ void QueueLog::lead(std::unique_lock<std::mutex> &lock) {
     end_ = at + kBatchHeaderSize + payload.size();
     durable_ = upto;
   }
+  pending_statements_ -= members;
+  expected_statements_ = members + pending_statements_;
+  last_flush_ = std::chrono::duration_cast<std::chrono::nanoseconds>(flush_time);
   writing_ = false;
   written_.notify_all();
 }

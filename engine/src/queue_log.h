@@ -17,6 +17,7 @@
 // first batch whose header or checksum does not validate, and anything after
 // that point is cut off when the file is opened (a torn tail after a crash).
 #pragma once
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -114,6 +115,13 @@ class QueueLog {
 
   std::mutex mutex_;
   std::condition_variable written_;
+  std::condition_variable arrivals_;    // a statement started waiting (for a gathering leader)
+  // Group-commit gathering: statements waiting for a flush that has not
+  // started, how many took part in the last round (members plus those that
+  // arrived during its flush), and how long its flush took.
+  int pending_statements_ = 0;
+  int expected_statements_ = 1;
+  std::chrono::nanoseconds last_flush_{0};
   std::string pending_;                 // records of the next batch
   std::vector<DurableRow> pending_rows_;  // offsets relative to pending_
   uint64_t next_rowid_ = 1;
