@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 from contestants import JOB_KINDS, GemPattern, LibraryLoop, RefLoop
+from cpuwatch import CpuWatch
 from library_report import Result
 
 HERE = Path(__file__).resolve().parent
@@ -36,11 +37,12 @@ THREADS = (1, 2, 4, 8, 16, 32)
 
 @dataclass(frozen=True)
 class Sizes:
-    loop_jobs: int = 5120
-    loop_rounds: int = 5
+    loop_jobs: int = 4096
+    loop_rounds: int = 3             # per pass
     loop_warmup: int = 1
-    thread_jobs: int = 1920          # divisible by every thread count
-    thread_rounds: int = 3
+    thread_jobs: int = 1920          # divisible by every thread count (1 ms sleep jobs)
+    python_thread_jobs: int = 960    # the same for 1 ms Python jobs (no faster with threads)
+    thread_rounds: int = 2           # per pass
     enqueue_rows: int = 5000
     enqueue_rounds: int = 5
     rss_jobs: int = 1_000_000
@@ -51,6 +53,7 @@ class Sizes:
             return max(multiple, round(x * factor / multiple) * multiple)
         return Sizes(loop_jobs=n(self.loop_jobs), loop_rounds=self.loop_rounds,
                      loop_warmup=self.loop_warmup, thread_jobs=n(self.thread_jobs, 32),
+                     python_thread_jobs=n(self.python_thread_jobs, 32),
                      thread_rounds=self.thread_rounds, enqueue_rows=n(self.enqueue_rows),
                      enqueue_rounds=self.enqueue_rounds, rss_jobs=self.rss_jobs,
                      rss_checkpoints=self.rss_checkpoints)
@@ -90,12 +93,23 @@ def _filler(server, jobs: int):
     return setup
 
 
-def _timed(benchmark, contestant, setup, rounds: int, warmup: int) -> list[float]:
+def _timed(benchmark, server, contestant, setup, rounds: int, warmup: int) -> tuple[list, dict]:
+    """pedantic() over contestant.run; also where the CPU went in each round (CpuWatch)."""
+    watches: list[CpuWatch] = []
+
+    def target(*args):
+        with CpuWatch(server.pid) as watch:
+            contestant.run(*args)
+        watches.append(watch)
+
     try:
-        benchmark.pedantic(contestant.run, setup=setup, rounds=rounds, warmup_rounds=warmup)
+        benchmark.pedantic(target, setup=setup, rounds=rounds, warmup_rounds=warmup)
     finally:
         contestant.close()
-    return list(benchmark.stats.stats.data)
+    timed = watches[warmup:]
+    cpu = {"client_cpu": [w.client for w in timed], "server_cpu": [w.server for w in timed],
+           "others_cores": [w.others_cores for w in timed]}
+    return list(benchmark.stats.stats.data), cpu
 
 
 def measure_loop(benchmark, server, key: str, sizes: Sizes, *, sync: bool = False) -> Result:
@@ -103,22 +117,23 @@ def measure_loop(benchmark, server, key: str, sizes: Sizes, *, sync: bool = Fals
     server.set_sync(sync)
     try:
         server.recreate(TABLE, "QUEUE")
-        data = _timed(benchmark, make(server), _filler(server, sizes.loop_jobs),
-                      sizes.loop_rounds, sizes.loop_warmup)
+        data, cpu = _timed(benchmark, server, make(server), _filler(server, sizes.loop_jobs),
+                           sizes.loop_rounds, sizes.loop_warmup)
     finally:
         server.set_sync(False)
     return Result("loops-sync" if sync else "loops", key, what, sizes.loop_jobs, data,
-                  reference=None if key == "e" else "e")
+                  reference=None if key == "e" else "e", extra=cpu)
 
 
 def measure_threads(benchmark, server, kind: str, threads: int, sizes: Sizes) -> Result:
     server.recreate(TABLE, "QUEUE")
+    jobs = sizes.python_thread_jobs if kind == "python" else sizes.thread_jobs
     contestant = LibraryLoop(server.dsn, TABLE, "c", threads=threads, kind=kind)
-    data = _timed(benchmark, contestant, _filler(server, sizes.thread_jobs),
-                  sizes.thread_rounds, 0)
+    data, cpu = _timed(benchmark, server, contestant, _filler(server, jobs),
+                       sizes.thread_rounds, 0)
     return Result(f"threads-{kind}", str(threads),
                   f"(a), {threads} thread{'s' if threads > 1 else ''}, {JOB_KINDS[kind][0]}",
-                  sizes.thread_jobs, data, reference=None if threads == 1 else "1")
+                  jobs, data, reference=None if threads == 1 else "1", extra=cpu)
 
 
 class _Enqueuer:
@@ -148,7 +163,8 @@ def measure_enqueue(benchmark, server, many: bool, sync: bool, sizes: Sizes) -> 
 
     server.set_sync(sync)
     try:
-        data = _timed(benchmark, _Enqueuer(server, many), setup, sizes.enqueue_rounds, 0)
+        data, cpu = _timed(benchmark, server, _Enqueuer(server, many), setup,
+                           sizes.enqueue_rounds, 0)
     finally:
         server.set_sync(False)
     name = "enqueue_many(conn, t, rows) (INSERTs of 1,000 rows)" if many else \
@@ -156,7 +172,7 @@ def measure_enqueue(benchmark, server, many: bool, sync: bool, sizes: Sizes) -> 
     key = f"{'many' if many else 'one'}-{'on' if sync else 'off'}"
     return Result("enqueue", key, f"{name}, syncing {'on' if sync else 'off'}",
                   sizes.enqueue_rows, data,
-                  reference=None if not many else f"one-{'on' if sync else 'off'}")
+                  reference=None if not many else f"one-{'on' if sync else 'off'}", extra=cpu)
 
 
 def measure_rss(server, sizes: Sizes, impl: str = "c") -> list[dict]:
@@ -177,21 +193,31 @@ def measure_rss(server, sizes: Sizes, impl: str = "c") -> list[dict]:
 # ---------------------------------------------------------------------------- the benchmarks
 
 
-@pytest.mark.parametrize("key", list(LOOPS))
-def test_job_loop(benchmark, q4m_server, library_results, key):
+# Each comparison runs in PASSES passes (every contestant once per pass, in turn), so that a busy
+# neighbour on the machine disturbs all contestants alike instead of one; the report pools the
+# rounds of all passes.
+PASSES = range(1, int(os.environ.get("Q4M_BENCH_PASSES", "3")) + 1)
+
+
+def _in_passes(*keys):
+    return [pytest.param(p, k, id=f"pass{p}-{k}") for p in PASSES for k in keys]
+
+
+@pytest.mark.parametrize(("pass_", "key"), _in_passes(*LOOPS))
+def test_job_loop(benchmark, q4m_server, library_results, pass_, key):
     benchmark.group = "job loops, no-op jobs, syncing off"
     library_results.add(measure_loop(benchmark, q4m_server, key, SIZES))
 
 
-@pytest.mark.parametrize("key", ["e", "a", "c"])
-def test_job_loop_synced(benchmark, q4m_server, library_results, key):
+@pytest.mark.parametrize(("pass_", "key"), _in_passes("e", "a", "c"))
+def test_job_loop_synced(benchmark, q4m_server, library_results, pass_, key):
     benchmark.group = "job loops, no-op jobs, syncing on"
     library_results.add(measure_loop(benchmark, q4m_server, key, SIZES, sync=True))
 
 
-@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize(("pass_", "threads"), _in_passes(*THREADS))
 @pytest.mark.parametrize("kind", ["sleep", "python"])
-def test_threads(benchmark, q4m_server, library_results, kind, threads):
+def test_threads(benchmark, q4m_server, library_results, kind, pass_, threads):
     benchmark.group = f"threads, {JOB_KINDS[kind][0]}"
     library_results.add(measure_threads(benchmark, q4m_server, kind, threads, SIZES))
 

@@ -6,7 +6,6 @@ readings the benchmarks report (engine status counters, versions, settings).
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import sys
@@ -16,6 +15,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests"))
+from cpuwatch import process_cpu  # noqa: E402
+
 from q4m_testserver import PrivateServer, free_port  # noqa: E402
 
 MAX_CONNECTIONS = 1000   # the server's default of 151 is too few for 32 threads x helpers
@@ -51,9 +52,7 @@ class BenchServer(PrivateServer):
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the mariadbd process (all threads) has used so far."""
-        with open(f"/proc/{self.pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu(self.pid)
 
     def version(self) -> str:
         return self.sql("SELECT VERSION()")[0][0]

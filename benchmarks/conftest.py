@@ -43,6 +43,13 @@ class LibraryResults:
         self.started = time.monotonic()
 
     def add(self, result) -> None:
+        """Pool the rounds of a contestant measured again (in another pass)."""
+        for known in self.results:
+            if (known.group, known.key) == (result.group, result.key):
+                known.data += result.data
+                for name, values in result.extra.items():
+                    known.extra.setdefault(name, []).extend(values)
+                return
         self.results.append(result)
 
     def write(self, directory: Path) -> str:

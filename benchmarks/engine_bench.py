@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 import cclient  # noqa: E402
 import pyclient  # noqa: E402
 from benchserver import bench_server  # noqa: E402
+from cpuwatch import CpuWatch  # noqa: E402
 from report import fmt_ratio, machine, median, spread, table, verdict  # noqa: E402
 
 RESULTS = HERE / "results" / "engine.md"
@@ -85,15 +86,16 @@ def measure(server, case: Case, client: str, ops: int) -> dict:
         server.recreate(name, case.engine)
         if case.prefill:
             server.fill(name, ops)
-    before, cpu0 = server.queue_status(), server.cpu_seconds()
-    if client == "c":
-        out = cclient.run(case.mode, server.port, threads=case.threads, ops=ops, table=name)
-    else:
-        out = pyclient.run(case.mode, server.port, driver=client, threads=case.threads,
-                           ops=ops, table=name)
-    cpu = server.cpu_seconds() - cpu0
+    before = server.queue_status()
+    with CpuWatch(server.pid) as watch:
+        if client == "c":
+            out = cclient.run(case.mode, server.port, threads=case.threads, ops=ops, table=name)
+        else:
+            out = pyclient.run(case.mode, server.port, driver=client, threads=case.threads,
+                               ops=ops, table=name)
     after = server.queue_status()
-    out["server_cpu"] = cpu
+    out["server_cpu"] = watch.server
+    out["others_cores"] = watch.others_cores
     out["rows_written"] = after["rows_written"] - before["rows_written"]
     out["sys_sync"] = after["sys_sync"] - before["sys_sync"]
     if case.engine and not case.prefill:
@@ -132,7 +134,10 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
              "Syncing: `queue_sync` for QUEUE and, for a like-for-like InnoDB, "
              "`innodb_flush_log_at_trx_commit` = 1 (on) or 2 (off).",
              "*In SELECT 1 round trips*: the C client's time per job on one connection divided by "
-             "its time per `SELECT 1` on one connection, same sync setting, same run.",
+             "its time per `SELECT 1` on one connection, same sync setting, same run. "
+             "*CPU* columns: CPU time per row of the server process and of the client process "
+             "(C client); *other processes' CPU*: cores used by everything else on the machine "
+             "during the measurement (the machine is shared; high values mean a disturbed row).",
              f"Total time {elapsed:.0f} s.", ""]
     checks: list[tuple[str, bool]] = []
     c = "c" if "c" in clients else clients[0]
@@ -149,7 +154,7 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
         unit = median(rates(results, sync, "select1", c))
         head = ["what", "connections", "round trips per job", "C client: rows/s (min-max)",
                 "µs per row", "in SELECT 1 round trips", "server CPU µs per row",
-                "client CPU µs per row"]
+                "client CPU µs per row", "other processes' CPU (cores)"]
         head += [f"{cl}: rows/s" for cl in others]
         rows = []
         for case in CASES:
@@ -163,7 +168,8 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
                    f"{1e6 / m:.0f}" + ("" if one else " (all)"),
                    fmt_ratio(unit / m) if one else "-",
                    f"{median(1e6 * r['server_cpu'] / r['ops'] for r in rs):.0f}",
-                   f"{median(1e6 * r['client_cpu'] / r['ops'] for r in rs):.0f}"]
+                   f"{median(1e6 * r['client_cpu'] / r['ops'] for r in rs):.0f}",
+                   f"{median(r['others_cores'] for r in rs):.2f}"]
             for cl in others:
                 other = rates(results, sync, case.key, cl)
                 row.append(f"{median(other):,.0f}" if other else "-")
