@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "row_codec.h"
+#include "table_schema.h"
 
 namespace q4m {
 namespace {
@@ -43,6 +44,16 @@ int ha_queue::open(const char *name, int, uint) {
   if (!qt_) return error == ENOENT ? HA_ERR_NO_SUCH_TABLE : error;
   thr_lock_data_init(&qt_->thr_lock, &lock_data_, nullptr);
   ref_length = sizeof(uint64_t);
+  // The server's definition is the authority on the column layout (files of
+  // older builds carry none); conditions compiled for another layout go.
+  TableSchema schema = schema_of(table);
+  mysql_mutex_lock(&g_queue_mutex);
+  if (qt_->schema.serialize() != schema.serialize()) {
+    qt_->schema = std::move(schema);
+    qt_->conditions.clear();
+    for (auto &row : qt_->rows) row.second.ints.reset();
+  }
+  mysql_mutex_unlock(&g_queue_mutex);
   return 0;
 }
 
@@ -54,8 +65,8 @@ int ha_queue::close() {
   return error;
 }
 
-int ha_queue::create(const char *name, TABLE *, HA_CREATE_INFO *) {
-  return create_table_file(name);
+int ha_queue::create(const char *name, TABLE *form, HA_CREATE_INFO *) {
+  return create_table_file(name, schema_of(form).serialize());
 }
 
 int ha_queue::delete_table(const char *name) { return drop_table_file(name); }

@@ -67,9 +67,9 @@ bool show_status(handlerton *hton, THD *thd, stat_print_fn *print, enum ha_stat_
   add_line(&text, "append", io.append);
   add_line(&text, "remove", io.remove);
   add_section(&text, "Conditional subscription");
-  add_line(&text, "evaluation", 0);
-  add_line(&text, "compile", 0);
-  add_line(&text, "compile_cachehit", 0);
+  add_line(&text, "evaluation", function_counters.evaluation);
+  add_line(&text, "compile", function_counters.compile);
+  add_line(&text, "compile_cachehit", function_counters.compile_cachehit);
   add_section(&text, "High-level stats");
   add_line(&text, "rows_written", io.rows_written);
   add_line(&text, "rows_removed", io.rows_removed);

@@ -69,6 +69,7 @@ bool resolve_table_path(THD *thd, const std::string &spec, std::string *path) {
 
 struct WaitRequest {
   std::vector<std::string> paths;
+  std::vector<std::string> condition_texts;  // "" = none
   long long timeout_ms = kDefaultTimeoutMs;
 };
 
@@ -86,11 +87,15 @@ bool parse_wait_arguments(THD *thd, UDF_ARGS *args, WaitRequest *request) {
   for (unsigned i = 0; i < table_args; i++) {
     if (!args->args[i] || args->lengths[i] > kMaxSpecLength) return false;
     std::string spec(args->args[i], args->lengths[i]);
-    // Conditional subscription ("table:condition") is not implemented yet.
-    if (spec.find(':') != std::string::npos) return false;
+    // "[db.]table[:condition]", split at the first ':'. An empty condition
+    // ("t:") does not compile, as in Q4M.
+    const size_t colon = spec.find(':');
+    const bool has_condition = colon != std::string::npos;
     std::string path;
-    if (!resolve_table_path(thd, spec, &path)) return false;
+    if (!resolve_table_path(thd, spec.substr(0, colon), &path)) return false;
+    if (has_condition && colon + 1 == spec.size()) return false;
     request->paths.push_back(path);
+    request->condition_texts.push_back(has_condition ? spec.substr(colon + 1) : std::string());
   }
   return true;
 }
@@ -116,11 +121,34 @@ int consume_owned_row(ConnState *conn) {
   return error;
 }
 
+// Compiles each argument's condition against its table; false (and the
+// reason in the error log) when one does not compile.
+bool compile_conditions(const WaitRequest &request, std::vector<QueueTable *> &tables,
+                        std::vector<std::shared_ptr<const Condition>> *conditions) {
+  for (size_t i = 0; i < tables.size(); i++) {
+    std::shared_ptr<const Condition> condition;
+    if (!request.condition_texts[i].empty()) {
+      std::string error;
+      condition = tables[i]->condition(request.condition_texts[i], &error);
+      if (!condition) {
+        sql_print_information("QUEUE: queue_wait: cannot compile condition '%s' for %s: %s",
+                              request.condition_texts[i].c_str(), tables[i]->path.c_str(),
+                              error.c_str());
+        return false;
+      }
+    }
+    conditions->push_back(std::move(condition));
+  }
+  return true;
+}
+
 // The first argument with a row it may take now, or -1. Counts the
 // arguments passed over as timeouts, as Q4M's queue_stats does.
-int take_first_available(std::vector<QueueTable *> &tables, ConnState *conn) {
+int take_first_available(std::vector<QueueTable *> &tables,
+                         const std::vector<std::shared_ptr<const Condition>> &conditions,
+                         ConnState *conn) {
   for (size_t i = 0; i < tables.size(); i++) {
-    if (uint64_t rowid = tables[i]->first_takeable()) {
+    if (uint64_t rowid = tables[i]->first_takeable(conditions[i].get())) {
       take_row(tables[i], rowid, conn);
       tables[i]->stats.wait_immediate++;
       for (size_t j = 0; j < i; j++) tables[j]->stats.wait_timeout++;
@@ -134,10 +162,14 @@ int take_first_available(std::vector<QueueTable *> &tables, ConnState *conn) {
 // killed. Called and returns with g_queue_mutex held. Returns the argument
 // index, -1 on timeout, -2 when killed.
 int wait_for_row(THD *thd, ConnState *conn, const WaitRequest &request,
-                 std::vector<QueueTable *> &tables, long long timeout_ms) {
+                 std::vector<QueueTable *> &tables,
+                 const std::vector<std::shared_ptr<const Condition>> &conditions,
+                 long long timeout_ms) {
   Waiter waiter;
   waiter.conn = conn;
   waiter.paths = request.paths;
+  waiter.condition_texts = request.condition_texts;
+  waiter.conditions = conditions;
   for (QueueTable *t : tables) t->acquire();  // the waiter's own references
   waiter.tables = tables;
   mysql_cond_init(0, &waiter.cond, nullptr);
@@ -220,9 +252,16 @@ long long queue_wait(UDF_INIT *, UDF_ARGS *args, char *is_null, char *error) {
   }
 
   mysql_mutex_lock(&g_queue_mutex);
-  int index = take_first_available(tables, conn);
+  std::vector<std::shared_ptr<const Condition>> conditions;
+  if (!compile_conditions(request, tables, &conditions)) {
+    for (QueueTable *t : tables) t->stats.wait_timeout++;
+    mysql_mutex_unlock(&g_queue_mutex);
+    release_tables(tables);
+    return 0;  // NULL
+  }
+  int index = take_first_available(tables, conditions, conn);
   if (index < 0 && request.timeout_ms > 0)
-    index = wait_for_row(thd, conn, request, tables, request.timeout_ms);
+    index = wait_for_row(thd, conn, request, tables, conditions, request.timeout_ms);
   else if (index < 0)
     for (QueueTable *t : tables) t->stats.wait_timeout++;
   if (index == -2) {

@@ -91,7 +91,15 @@ IoCounters io_counters() {
   return c;
 }
 
-int QueueLog::create_file(const std::string &file, uint64_t first_rowid) {
+// Fills the 16-byte header of a batch holding `payload`.
+static void encode_batch_header(const std::string &payload, unsigned char *bh) {
+  put32(bh, kBatchMagic);
+  put32(bh + 4, static_cast<uint32_t>(payload.size()));
+  put32(bh + 8, crc32c(payload.data(), payload.size()));
+  put32(bh + 12, crc32c(bh, 12));
+}
+
+int QueueLog::create_file(const std::string &file, uint64_t first_rowid, const std::string &schema) {
   int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
   if (fd < 0) return errno;
   unsigned char header[kFileHeaderSize] = {0};
@@ -100,8 +108,18 @@ int QueueLog::create_file(const std::string &file, uint64_t first_rowid) {
   put32(header + 12, kFileHeaderSize);
   put64(header + 16, first_rowid);
   put32(header + 24, crc32c(header, 24));
+  std::string image(reinterpret_cast<char *>(header), sizeof header);
+  if (!schema.empty()) {
+    std::string payload;
+    append_record(&payload, REC_SCHEMA, static_cast<uint32_t>(schema.size()), 0);
+    payload += schema;
+    unsigned char bh[kBatchHeaderSize];
+    encode_batch_header(payload, bh);
+    image.append(reinterpret_cast<char *>(bh), sizeof bh);
+    image += payload;
+  }
   int err = 0;
-  if (::pwrite(fd, header, sizeof header, 0) != static_cast<ssize_t>(sizeof header))
+  if (::pwrite(fd, image.data(), image.size(), 0) != static_cast<ssize_t>(image.size()))
     err = errno ? errno : EIO;
   if (!err && ::fsync(fd)) err = errno;
   ::close(fd);
@@ -162,6 +180,8 @@ int QueueLog::open(const std::string &file, LogContents *contents) {
           contents->bytes_removed += it->second.length;
           contents->live_rows.erase(it);
         }
+      } else if (type == REC_SCHEMA) {
+        contents->schema.assign(reinterpret_cast<const char *>(p + data_at), data_length);
       } else if (type == REC_SOURCE && data_length == 4) {
         contents->last_source_rowid[get32(p + data_at)] = rowid;
       }
@@ -298,10 +318,7 @@ int QueueLog::ensure_allocated(uint64_t end) {
 int QueueLog::write_batch(uint64_t at, const std::string &payload) {
   if (payload.empty()) return 0;
   unsigned char bh[kBatchHeaderSize];
-  put32(bh, kBatchMagic);
-  put32(bh + 4, static_cast<uint32_t>(payload.size()));
-  put32(bh + 8, crc32c(payload.data(), payload.size()));
-  put32(bh + 12, crc32c(bh, 12));
+  encode_batch_header(payload, bh);
   if (int err = ensure_allocated(at + sizeof bh + payload.size())) return err;
 
   struct iovec iov[2] = {{bh, sizeof bh}, {const_cast<char *>(payload.data()), payload.size()}};

@@ -12,7 +12,8 @@
 //   record: u8 type, 3 zero bytes, u32 data length, u64 row id, data.
 //     REC_ROW    a row (data = the packed row) with its id;
 //     REC_REMOVE the row with this id is gone (no data);
-//     REC_SOURCE relay bookkeeping (data = u32 slot), for queue_set_srcid.
+//     REC_SOURCE relay bookkeeping (data = u32 slot), for queue_set_srcid;
+//     REC_SCHEMA the column layout (table_schema.h), written at CREATE.
 // The file is pre-extended with zeros in 4 MiB steps; the log ends at the
 // first batch whose header or checksum does not validate, and anything after
 // that point is cut off when the file is opened (a torn tail after a crash).
@@ -28,7 +29,7 @@
 
 namespace q4m {
 
-enum RecordType : uint8_t { REC_ROW = 1, REC_REMOVE = 2, REC_SOURCE = 3 };
+enum RecordType : uint8_t { REC_ROW = 1, REC_REMOVE = 2, REC_SOURCE = 3, REC_SCHEMA = 4 };
 
 constexpr uint32_t kFileHeaderSize = 4096;
 constexpr uint32_t kBatchHeaderSize = 16;
@@ -45,6 +46,7 @@ struct StoredRow {
 struct LogContents {
   std::map<uint64_t, StoredRow> live_rows;  // by row id, ascending = FIFO order
   std::map<uint32_t, uint64_t> last_source_rowid;
+  std::string schema;          // the last REC_SCHEMA record's data
   uint64_t next_rowid = 1;
   uint64_t bytes_total = 0;    // payload bytes of every row in the file
   uint64_t bytes_removed = 0;  // payload bytes of removed rows
@@ -72,8 +74,9 @@ class QueueLog {
  public:
   using DurableCallback = std::function<void(const std::vector<DurableRow> &)>;
 
-  // Creates a new, empty data file (replacing nothing: the caller unlinks).
-  static int create_file(const std::string &file, uint64_t first_rowid);
+  // Creates a new data file holding no row, only the table's column layout
+  // (replacing nothing: the caller unlinks).
+  static int create_file(const std::string &file, uint64_t first_rowid, const std::string &schema);
 
   explicit QueueLog(DurableCallback on_durable) : on_durable_(std::move(on_durable)) {}
   ~QueueLog();

@@ -1,5 +1,7 @@
 #include "queue_table.h"
 
+#include "functions.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,8 +39,17 @@ void attach_unresolved_locked(QueueTable *t) {
     for (size_t i = 0; i < w->tables.size(); i++) {
       if (w->tables[i]) continue;
       if (w->paths[i] != t->path) { still_unresolved = true; continue; }
+      // The new table (after ALTER, say) may lay its columns out differently.
+      std::shared_ptr<const Condition> condition;
+      std::string error;
+      if (!w->condition_texts[i].empty() &&
+          !(condition = t->condition(w->condition_texts[i], &error))) {
+        still_unresolved = true;
+        continue;
+      }
       t->acquire();
       w->tables[i] = t;
+      w->conditions[i] = condition;
       attached = true;
     }
     if (attached && std::find(t->waiters.begin(), t->waiters.end(), w) == t->waiters.end())
@@ -68,6 +79,42 @@ QueueTable::QueueTable(std::string table_path)
 }
 
 QueueTable::~QueueTable() { thr_lock_delete(&thr_lock); }
+
+uint64_t QueueTable::first_takeable(const Condition *condition) {
+  if (!condition) return first_takeable();
+  if (assignment_blocks) return 0;
+  std::string packed;
+  for (uint64_t rowid : free_rows) {
+    LiveRow &row = rows[rowid];
+    if (!row.ints) {
+      auto ints = std::make_unique<RowInts>();
+      if (log.read(row.stored, &packed) || !extract_ints(schema, packed, ints.get())) continue;
+      row.ints = std::move(ints);
+    }
+    function_counters.evaluation++;
+    if (condition->matches(*row.ints)) return rowid;
+  }
+  return 0;
+}
+
+std::shared_ptr<const Condition> QueueTable::condition(const std::string &text, std::string *error) {
+  auto it = conditions.find(text);
+  if (it != conditions.end()) {
+    function_counters.compile_cachehit++;
+    return it->second;
+  }
+  if (schema.empty()) {
+    *error = "the table's column layout is unknown";
+    return nullptr;
+  }
+  function_counters.compile++;
+  auto compiled = Condition::compile(text, schema, error);
+  if (compiled) {
+    if (conditions.size() >= 100) conditions.clear();  // bounded: texts come from clients
+    conditions.emplace(text, compiled);
+  }
+  return compiled;
+}
 
 void QueueTable::release() {
   if (refs_.fetch_sub(1) == 1) delete this;
@@ -100,7 +147,7 @@ void QueueTable::on_durable(const std::vector<DurableRow> &durable) {
         c->owned_rowid = row.rowid;
       }
     }
-    rows.emplace(row.rowid, LiveRow{row.stored, owner});
+    rows.emplace(row.rowid, LiveRow{row.stored, owner, nullptr});
     if (!owner) free_rows.insert(row.rowid);
     stats.rows_written++;
     stats.bytes_total += row.stored.length;
@@ -150,10 +197,12 @@ QueueTable *open_table(const std::string &path, int *error) {
     sql_print_warning("QUEUE: %s was not closed cleanly; cut %llu bytes of an incomplete write",
                       file.c_str(), static_cast<unsigned long long>(contents.torn_bytes));
   for (const auto &row : contents.live_rows) {
-    t->rows.emplace(row.first, LiveRow{row.second, nullptr});
+    t->rows.emplace(row.first, LiveRow{row.second, nullptr, nullptr});
     t->free_rows.insert(t->free_rows.end(), row.first);
   }
   t->last_source_rowid = contents.last_source_rowid;
+  if (!contents.schema.empty() && !TableSchema::parse(contents.schema, &t->schema))
+    sql_print_warning("QUEUE: %s has an unreadable column layout record", file.c_str());
   t->stats.bytes_total = contents.bytes_total;
   t->stats.bytes_removed = contents.bytes_removed;
 
@@ -165,7 +214,7 @@ QueueTable *open_table(const std::string &path, int *error) {
   return t;
 }
 
-int create_table_file(const std::string &path) {
+int create_table_file(const std::string &path, const std::string &schema) {
   std::lock_guard<std::mutex> ddl(g_ddl_mutex);
   mysql_mutex_lock(&g_queue_mutex);
   detach_locked(path);
@@ -174,7 +223,7 @@ int create_table_file(const std::string &path) {
   // A stale file (TRUNCATE re-creates in place; a crash may leave one behind)
   // is unlinked, not truncated: sessions still holding it keep a valid file.
   if (::unlink(file.c_str()) && errno != ENOENT) return errno;
-  return QueueLog::create_file(file, 1);
+  return QueueLog::create_file(file, 1, schema);
 }
 
 int drop_table_file(const std::string &path) {
@@ -289,7 +338,7 @@ void dispatch_waiters(QueueTable *t) {
     // important table that is free now wins over the one that just arrived.
     for (size_t i = 0; i < w->tables.size(); i++) {
       QueueTable *candidate = w->tables[i];
-      uint64_t rowid = candidate ? candidate->first_takeable() : 0;
+      uint64_t rowid = candidate ? candidate->first_takeable(w->conditions[i].get()) : 0;
       if (!rowid) continue;
       take_row(candidate, rowid, w->conn);
       w->assigned = static_cast<int>(i);
@@ -330,6 +379,7 @@ void retarget_waiters(QueueTable *t) {
       if (w->tables[i] != t) continue;
       if (!t->detached && w->paths[i] == t->path) { still_here = true; continue; }
       w->tables[i] = nullptr;
+      w->conditions[i].reset();
       t->release();
       emptied = true;
     }

@@ -18,7 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "condition.h"
 #include "queue_log.h"
+#include "table_schema.h"
 
 namespace q4m {
 
@@ -30,6 +32,9 @@ extern mysql_mutex_t g_queue_mutex;
 struct LiveRow {
   StoredRow stored;
   ConnState *owner;  // nullptr when free
+  // Integer column values, read from the file the first time a condition
+  // looks at the row, then kept (conditions are evaluated under the mutex).
+  std::unique_ptr<RowInts> ints;
 };
 
 // Counters reported by queue_stats(); the wait and restore counters survive as
@@ -56,6 +61,8 @@ class QueueTable {
   bool detached = false;             // dropped, truncated away or replaced
   TableStats stats;
   std::map<uint32_t, uint64_t> last_source_rowid;  // relay duplicate suppression
+  TableSchema schema;  // column layout, for conditions
+  std::map<std::string, std::shared_ptr<const Condition>> conditions;  // compiled, by text
 
   THR_LOCK thr_lock;  // the server's table lock (concurrent reads and writes)
 
@@ -66,6 +73,10 @@ class QueueTable {
   uint64_t first_takeable() const {
     return assignment_blocks || free_rows.empty() ? 0 : *free_rows.begin();
   }
+  // The oldest free row matching `condition` (any row when null), or 0.
+  uint64_t first_takeable(const Condition *condition);
+  // A compiled condition from the cache, or nullptr with *error set.
+  std::shared_ptr<const Condition> condition(const std::string &text, std::string *error);
 
  private:
   void on_durable(const std::vector<DurableRow> &rows);
@@ -98,7 +109,9 @@ struct ConnState {
 struct Waiter {
   ConnState *conn;
   std::vector<std::string> paths;    // by argument, in priority order
+  std::vector<std::string> condition_texts;  // "" = no condition
   std::vector<QueueTable *> tables;  // the same; nullptr while no table has the path
+  std::vector<std::shared_ptr<const Condition>> conditions;  // compiled for `tables`
   mysql_cond_t cond;
   int assigned = -1;  // argument index of the row handed over, or -1
 };
@@ -117,7 +130,7 @@ struct CarriedOwnership {
 // (ENOENT = no such queue table, HA_ERR_CRASHED_ON_USAGE = unreadable file).
 QueueTable *open_table(const std::string &path, int *error);
 // CREATE / TRUNCATE: detaches any table at `path` and writes a new empty file.
-int create_table_file(const std::string &path);
+int create_table_file(const std::string &path, const std::string &schema);
 int drop_table_file(const std::string &path);
 int rename_table_file(const std::string &from, const std::string &to);
 void close_all_tables();

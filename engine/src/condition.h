@@ -1,0 +1,31 @@
+// Conditional subscription: the expression language of `queue_wait('t:cond')`
+// (q4m-spec.md 4.3), compiled against a table's integer columns and evaluated
+// per row by the engine. Values are signed 64-bit integers or NULL; a row
+// matches when the whole expression is non-NULL and non-zero.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "table_schema.h"
+
+namespace q4m {
+
+class Condition {
+ public:
+  // Compiles `text`; on failure returns nullptr and describes why in *error.
+  static std::shared_ptr<const Condition> compile(const std::string &text,
+                                                  const TableSchema &schema, std::string *error);
+  bool matches(const RowInts &row) const;
+  const std::string &text() const { return text_; }
+
+  struct Node;
+
+ private:
+  std::string text_;
+  std::vector<Node> nodes_;  // postfix program, evaluated on a small stack
+  friend class ConditionParser;
+};
+
+}  // namespace q4m
