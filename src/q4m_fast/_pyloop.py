@@ -26,6 +26,7 @@ class Loop:
         self._connection = connection
         self._batch = batch
         self._layouts = tuple(layouts)
+        self._context = "waiting on " + ", ".join(spec.text for spec in batch.specs)
         self.owner_mode = False  # the server has us in owner mode (after a non-NULL queue_wait)
         self.owns_row = False  # ... and with a row (queue_wait returned k > 0)
 
@@ -37,7 +38,7 @@ class Loop:
         """
         connection = self._connection
         batch = self._batch
-        context = f"waiting on {', '.join(spec.text for spec in batch.specs)}"
+        context = self._context
         try:
             connection.query(batch.abort_query if abort else batch.wait_query)
             if abort:

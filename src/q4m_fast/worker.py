@@ -17,6 +17,8 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+import MySQLdb
+
 from . import _impl
 from .backoff import Backoff
 from .batch import LayoutChanged, WaitBatch, WaitReturnedNull, build_batch
@@ -87,8 +89,6 @@ class Worker:
         self._abort_owned = False
 
     def _load_layout(self, connection: Any, table: TableSpec) -> TableLayout:
-        import MySQLdb
-
         try:
             return load_layout(connection, table)
         except MySQLdb.Error as exc:
@@ -110,22 +110,10 @@ class Worker:
         """
         if self._loop is not None:
             return True
-        deadline = time.monotonic() + self._wait_for_server
-        backoff = Backoff()
-        while True:
-            try:
-                self._open()
-                return True
-            except ServerGoneError as exc:
-                delay = backoff.next_delay()
-                if not self._connector.can_reconnect or time.monotonic() + delay > deadline:
-                    raise
-                self._logger.warning("server not reachable (%s); retrying in %.1f s", exc, delay)
-                if self._stop.wait(delay):
-                    return False
+        return self._connect_retrying(time.monotonic() + self._wait_for_server)
 
     def _reopen_after_loss(self, lost: ServerGoneError) -> bool:
-        """Reconnect with capped exponential backoff and jitter; False if stopped meanwhile."""
+        """Reconnect until it works; False if stopped meanwhile."""
         if not self._connector.can_reconnect:
             raise ServerGoneError(
                 f"{lost}; a MySQLdb connection handed in cannot be reopened (pass a DSN or a "
@@ -137,28 +125,29 @@ class Worker:
                 f"{lost}; not reconnecting (reconnect=False)", lost.errno
             ) from lost
         self._hooks.emit("reconnect", lost)
+        reconnected = self._connect_retrying(deadline=None)
+        if reconnected:
+            self._logger.warning("reconnected to %s", self._connector.description)
+        return reconnected
+
+    def _connect_retrying(self, deadline: float | None) -> bool:
+        """Open the connection, retrying with capped exponential backoff and jitter until
+        ``deadline`` (None: forever), then raising the last error. False if stopped meanwhile."""
         backoff = Backoff()
         while True:
-            delay = backoff.next_delay()
-            self._logger.warning(
-                "reconnecting to %s in %.2f s (attempt %d)",
-                self._connector.description,
-                delay,
-                backoff.attempts,
-            )
-            if self._stop.wait(delay):
-                return False
             try:
                 self._open()
+                return True
             except ServerGoneError as exc:
-                self._logger.warning("reconnect failed: %s", exc)
-                continue
-            self._logger.warning(
-                "reconnected to %s after %d attempt(s)",
-                self._connector.description,
-                backoff.attempts,
-            )
-            return True
+                delay = backoff.next_delay()
+                past_deadline = deadline is not None and time.monotonic() + delay > deadline
+                if past_deadline or not self._connector.can_reconnect:
+                    raise
+                self._logger.warning(
+                    "%s; retrying in %.2f s (attempt %d)", exc, delay, backoff.attempts
+                )
+                if self._stop.wait(delay):
+                    return False
 
     def _connection_lost(self, exc: ServerGoneError) -> None:
         """Log what the loss means for the rows involved, then forget the connection."""
@@ -284,8 +273,6 @@ class Worker:
         if loop is None or not loop.owner_mode:
             return
         statement = b"SELECT queue_abort()" if self._abort_owned else b"SELECT queue_end()"
-        import MySQLdb
-
         try:
             self._connection.query(statement)
             self._connection.store_result()

@@ -111,10 +111,12 @@ def test_a_refused_condition_raises_condition_error_naming_it(dsn: str, fresh_qu
     assert caught.value.table == "test.lib_prio"
 
 
+# Not strict: the engine's conditional subscription is being written; once it is committed this
+# passes (XPASS) and the mark should go.
 @pytest.mark.xfail(
     raises=ConditionError,
-    strict=True,
-    reason="the engine does not implement conditional subscription yet (queue_wait returns NULL)",
+    strict=False,
+    reason="an engine without conditional subscription returns NULL for 'table:condition'",
 )
 def test_conditions_select_rows_in_priority_order(dsn: str, fresh_queue: Any, conn: Any) -> None:
     fresh_queue("lib_prio", "id INT NOT NULL, prio INT NOT NULL")
