@@ -28,7 +28,14 @@ from .backoff import Backoff
 from .errors import Q4MError, ServerGoneError
 from .job import Job
 
-__all__ = ["run_threads", "supervise_processes", "EXIT_OK", "EXIT_CRASHED", "EXIT_CONFIG"]
+__all__ = [
+    "run_threads",
+    "supervise_processes",
+    "child_command",
+    "EXIT_OK",
+    "EXIT_CRASHED",
+    "EXIT_CONFIG",
+]
 
 EXIT_OK = 0
 EXIT_CRASHED = 1  # a worker died of an unexpected exception
