@@ -49,17 +49,20 @@ class PrivateServer:
     None leaves the engine's own default."""
 
     def __init__(self, port: int | None = None, datadir: str | os.PathLike | None = None,
-                 sync: bool | None = True):
+                 sync: bool | None = True, mariadbd_args: tuple[str, ...] = ()):
         self.port = port or free_port()
+        self.mariadbd_args = tuple(mariadbd_args)  # extra options, e.g. to turn the binlog on
         self.datadir = Path(datadir) if datadir else Path(tempfile.mkdtemp(prefix="q4m-data-"))
         self.sync = sync
         self.host = "127.0.0.1"
 
     # ---------------------------------------------------------------- lifecycle
 
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, str(SCRIPT), *args, "--port", str(self.port),
-               "--datadir", str(self.datadir)]
+    def _run(self, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        # The instance options go right after the subcommand: anything after `--`
+        # in args is passed to mariadbd.
+        cmd = [sys.executable, str(SCRIPT), command, "--port", str(self.port),
+               "--datadir", str(self.datadir), *args]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if check and proc.returncode != 0:
             raise ServerError(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n"
@@ -69,7 +72,8 @@ class PrivateServer:
     def start(self) -> PrivateServer:
         """Start (building and initialising as needed); a no-op when already running."""
         sync = [] if self.sync is None else ["--sync", "on" if self.sync else "off"]
-        proc = self._run("start", *sync)
+        extra = ["--", *self.mariadbd_args] if self.mariadbd_args else []
+        proc = self._run("start", *sync, *extra)
         last = proc.stdout.strip().splitlines()[-1]
         if not last.startswith("Q4M_DSN="):
             raise ServerError(f"unexpected output from q4m-server start:\n{proc.stdout}")

@@ -31,11 +31,12 @@ ha_queue::~ha_queue() {
 }
 
 ulonglong ha_queue::table_flags() const {
-  // No binlog capability flags on purpose: with binary logging on, the server
-  // refuses DML on queue tables with a clear error instead of replicating
-  // consumption wrongly (see engine/README.md).
+  // With the binary log on, INSERT and DELETE are logged like any table's
+  // (as statements or rows); consumption through the functions is not a
+  // table write and is not logged (see engine/README.md).
   return HA_NO_TRANSACTIONS | HA_REC_NOT_IN_SEQ | HA_CAN_GEOMETRY | HA_CAN_BIT_FIELD |
-         HA_FILE_BASED | HA_NO_AUTO_INCREMENT | HA_STATS_RECORDS_IS_EXACT | HA_HAS_RECORDS;
+         HA_FILE_BASED | HA_NO_AUTO_INCREMENT | HA_STATS_RECORDS_IS_EXACT | HA_HAS_RECORDS |
+         HA_BINLOG_ROW_CAPABLE | HA_BINLOG_STMT_CAPABLE;
 }
 
 int ha_queue::open(const char *name, int, uint) {
