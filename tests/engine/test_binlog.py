@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from q4m_testserver import PrivateServer
-
 from .engine_helpers import execute, one, rows
+from q4m_testserver import PrivateServer
 
 
 @pytest.fixture
