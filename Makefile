@@ -49,7 +49,14 @@ test: deps engine
 	$(VENV)/bin/pytest tests $(PYTEST_ARGS)
 
 bench: deps engine
-	$(VENV)/bin/pytest benchmarks $(PYTEST_ARGS)
+	@$(VENV)/bin/python -c "import matplotlib" 2>/dev/null || $(VENV)/bin/pip install -q -e '.[bench]'
+	@case "$(or $(BENCH),all)" in all|library) \
+	    echo "$(VENV)/bin/pytest benchmarks/bench_library.py"; \
+	    $(VENV)/bin/pytest benchmarks/bench_library.py -p no:cacheprovider --benchmark-group-by=group \
+	        --benchmark-sort=name --benchmark-columns=min,median,max,rounds $(PYTEST_ARGS) || exit $$?;; esac; \
+	case "$(or $(BENCH),all)" in all|engine) \
+	    echo "$(VENV)/bin/python benchmarks/engine_bench.py $(BENCH_ARGS)"; \
+	    $(VENV)/bin/python benchmarks/engine_bench.py $(BENCH_ARGS) || exit $$?;; esac
 
 # Starts the server on $(PORT) unless it is already running, and stops it again
 # afterwards only if it was started here.

@@ -4,12 +4,13 @@
 * `q4m_server`       one private server for the session (scripts/q4m-server through the tests'
                      PrivateServer helper), queue_sync OFF at start, max_connections raised
 * `library_results`  the full run's collected results; at the end of the session they are
-                     written to benchmarks/results/latest.md and latest-threads.png
-                     (Q4M_BENCH_RESULTS=<dir> writes elsewhere) and printed
+                     written to benchmarks/results/latest.md, latest.json (every round) and
+                     latest-threads.png (Q4M_BENCH_RESULTS=<dir> writes elsewhere) and printed
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -63,6 +64,8 @@ class LibraryResults:
         text = library_report.render(self.results, self.rss, header)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "latest.md").write_text(text)
+        (directory / "latest.json").write_text(
+            json.dumps(library_report.raw(self.results, self.rss, header), indent=1) + "\n")
         if library_report.plot(self.results, directory / "latest-threads.png"):
             text += f"\nPlot: {directory / 'latest-threads.png'}\n"
         return text

@@ -118,8 +118,18 @@ def run_all(server, repeat: int, ops: int, clients: list[str], progress=print):
     return results
 
 
+QUIET_CORES = 0.3      # a round is quiet when other processes used fewer cores meanwhile
+MIN_QUIET = 3          # results come from the quiet rounds when there are at least this many
+
+
+def used(rounds: list[dict]) -> list[dict]:
+    """The rounds a number is taken from: the quiet ones if enough, else all."""
+    quiet = [r for r in rounds if r.get("others_cores", 0) < QUIET_CORES]
+    return quiet if len(quiet) >= MIN_QUIET else rounds
+
+
 def rates(results, sync, key, client):
-    return [r["rate"] for r in results.get((sync, key, client), [])]
+    return [r["rate"] for r in used(results.get((sync, key, client), []))]
 
 
 def build_report(results, server_version: str, repeat: int, ops: int, clients: list[str],
@@ -137,7 +147,9 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
              "its time per `SELECT 1` on one connection, same sync setting, same run. "
              "*CPU* columns: CPU time per row of the server process and of the client process "
              "(C client); *other processes' CPU*: cores used by everything else on the machine "
-             "during the measurement (the machine is shared; high values mean a disturbed row).",
+             "during the measurement (the machine is shared). A round is *quiet* when others "
+             f"used < {QUIET_CORES} cores; with at least {MIN_QUIET} quiet rounds a number is "
+             "the median of the quiet rounds only (column *rounds used*), else of all rounds.",
              f"Total time {elapsed:.0f} s.", ""]
     checks: list[tuple[str, bool]] = []
     c = "c" if "c" in clients else clients[0]
@@ -152,18 +164,24 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
     lines.append("")
     for sync in (False, True):
         unit = median(rates(results, sync, "select1", c))
-        head = ["what", "connections", "round trips per job", "C client: rows/s (min-max)",
+        head = ["what", "connections", "round trips per job", "rounds used",
+                "C client: rows/s (min-max)",
                 "µs per row", "in SELECT 1 round trips", "server CPU µs per row",
                 "client CPU µs per row", "other processes' CPU (cores)"]
         head += [f"{cl}: rows/s" for cl in others]
         rows = []
         for case in CASES:
-            rs = results.get((sync, case.key, c), [])
-            if not rs:
+            every = results.get((sync, case.key, c), [])
+            if not every:
                 continue
+            rs = used(every)
             m = median(r["rate"] for r in rs)
             one = case.threads == 1
+            nquiet = sum(r.get("others_cores", 0) < QUIET_CORES for r in every)
             row = [case.what, str(case.threads), str(case.round_trips),
+                   (f"{len(every)}" if nquiet == len(every) else
+                    f"{nquiet} quiet of {len(every)}" if rs is not every else
+                    f"{len(every)} (only {nquiet} quiet)"),
                    spread([r["rate"] for r in rs]),
                    f"{1e6 / m:.0f}" + ("" if one else " (all)"),
                    fmt_ratio(unit / m) if one else "-",

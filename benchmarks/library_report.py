@@ -34,6 +34,10 @@ TARGETS = [
      "1", 12.0, None),
 ]
 RSS_GROWTH_LIMIT_MB = 5.0
+# A round is "quiet" when the other processes on the machine used less than this many cores
+# meanwhile; results are taken from the quiet rounds when there are at least MIN_QUIET of them.
+QUIET_CORES = 0.3
+MIN_QUIET = 3
 
 
 @dataclass
@@ -51,8 +55,22 @@ class Result:
         return len(self.data)
 
     @property
+    def quiet_data(self) -> list[float]:
+        """Durations of the rounds that other processes did not disturb (see QUIET_CORES)."""
+        others = self.extra.get("others_cores")
+        if not others or len(others) != len(self.data):
+            return list(self.data)
+        return [d for d, o in zip(self.data, others) if o < QUIET_CORES]
+
+    @property
+    def used(self) -> list[float]:
+        """The rounds the result is taken from: the quiet ones if there are enough, else all."""
+        quiet = self.quiet_data
+        return quiet if len(quiet) >= MIN_QUIET else list(self.data)
+
+    @property
     def median(self) -> float:
-        return statistics.median(self.data)
+        return statistics.median(self.used)
 
     @property
     def rate(self) -> float:
@@ -71,6 +89,17 @@ def _per_job(r: Result, name: str) -> str:
     return f"{statistics.median(values) * 1e6 / r.jobs:,.0f}" if values else "-"
 
 
+def _rounds(r: Result) -> str:
+    """'all' or 'quiet of all' (then the result is from the quiet rounds), '... (all: disturbed)'
+    when too few were quiet."""
+    quiet = len(r.quiet_data)
+    if quiet == r.rounds:
+        return str(r.rounds)
+    if quiet >= MIN_QUIET:
+        return f"{quiet} quiet of {r.rounds}"
+    return f"{r.rounds} (only {quiet} quiet)"
+
+
 def _group_table(results: list[Result], group: str) -> str:
     rows = []
     for r in results:
@@ -79,8 +108,8 @@ def _group_table(results: list[Result], group: str) -> str:
         ref = find(results, group, r.reference) if r.reference else r
         ratio = r.rate / ref.rate if ref else None
         others = r.extra.get("others_cores")
-        rows.append([r.what, str(r.rounds), f"{r.jobs:,}", f"{r.median * 1000:,.1f} ms",
-                     f"{min(r.data) * 1000:,.1f}-{max(r.data) * 1000:,.1f} ms",
+        rows.append([r.what, _rounds(r), f"{r.jobs:,}", f"{r.median * 1000:,.1f} ms",
+                     f"{min(r.used) * 1000:,.1f}-{max(r.used) * 1000:,.1f} ms",
                      f"{r.rate:,.0f}", "reference" if ref is r else f"{ratio:.2f}",
                      f"{1e6 / r.rate:,.1f}", _per_job(r, "client_cpu"),
                      _per_job(r, "server_cpu"),
@@ -137,8 +166,10 @@ def render(results: list[Result], rss: list[dict] | None, header: dict) -> str:
              "connection's last `queue_end()` is inside the round. *Ratio*: jobs/s over the "
              "reference row's jobs/s, same run. CPU columns: CPU time per job of the benchmark "
              "process (the client: Python, or the C loop inside it) and of the server; *others' "
-             "CPU*: cores used by every other process on this shared machine meanwhile (high "
-             "values mark disturbed rows).",
+             "CPU*: cores used by every other process on this shared machine meanwhile (median "
+             f"of the rounds). A round is *quiet* when others used < {QUIET_CORES} cores; with at "
+             f"least {MIN_QUIET} quiet rounds, median, min-max and jobs/s are of the quiet rounds "
+             "only (the column *rounds* says so), otherwise of all rounds.",
              f"Total {header.get('seconds', 0):.0f} s.", "",
              "Contestants: (a) q4m_fast `Job.work()`, Cython loop (`Q4M_FAST_IMPL=c`); "
              "(b) the same, pure-Python loop (`Q4M_FAST_IMPL=python`); (c) the Ruby gem's "
@@ -171,6 +202,14 @@ def render(results: list[Result], rss: list[dict] | None, header: dict) -> str:
     if header.get("notes"):
         lines += ["## Notes", "", *header["notes"], ""]
     return "\n".join(lines)
+
+
+def raw(results: list[Result], rss: list[dict] | None, header: dict) -> dict:
+    """Everything measured, round by round (for latest.json)."""
+    return {"header": {k: v for k, v in header.items() if k != "notes"},
+            "results": [{"group": r.group, "key": r.key, "what": r.what, "jobs": r.jobs,
+                         "seconds": r.data, **r.extra} for r in results],
+            "rss": rss or []}
 
 
 def plot(results: list[Result], path: Path) -> bool:

@@ -17,8 +17,8 @@ import library_report
 import pytest
 from bench_library import Sizes
 
-SMOKE = Sizes(loop_jobs=60, loop_rounds=2, loop_warmup=1, thread_jobs=32, python_thread_jobs=32,
-              thread_rounds=1,
+SMOKE = Sizes(loop_jobs=60, loop_rounds=2, loop_warmup=10, thread_jobs=32,
+              python_thread_jobs=32, thread_rounds=1,
               enqueue_rows=40, enqueue_rounds=1, rss_jobs=2000, rss_checkpoints=(0, 1000, 2000))
 
 
