@@ -291,14 +291,16 @@ def test_wait_without_arguments_is_error_1123(conn):
     assert "queue_wait" in msg
 
 
-def test_conditional_subscription_returns_null_until_conditions_are_implemented(conn, make_queue):
-    """Stage 1 of the engine: 'tbl:cond' is not supported yet and must give NULL, not a row.
-
-    This test is expected to change when conditional subscription lands."""
+def test_conditional_subscription_applies_the_condition(conn, make_queue):
+    """'tbl:cond' delivers only a row matching cond, and 0 when none does (the condition
+    language itself is covered in test_conditions.py)."""
     t = make_queue()
-    insert_ids(conn, t, [1])
-    assert wait(conn, f"{t}:id=1", timeout=0) is None
-    assert count(conn, t) == 1
+    insert_ids(conn, t, [1, 2, 3])
+    assert wait(conn, f"{t}:id=2", timeout=0) == 1
+    assert column(conn, f"SELECT id FROM {t}") == [2]
+    assert wait(conn, f"{t}:id=9", timeout=0) == 0
+    assert queue_end(conn) == 1
+    assert column(conn, f"SELECT id FROM {t}") == [1, 3]
 
 
 def test_empty_condition_returns_null(conn, make_queue):
