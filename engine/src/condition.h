@@ -20,6 +20,13 @@ class Condition {
   bool matches(const RowInts &row) const;
   const std::string &text() const { return text_; }
 
+  // Scan cursor, so each row is evaluated at most once: rows up to `cursor`
+  // were found not to match (or were taken), valid while the table's release
+  // generation is `generation` (a released row may sit below the cursor).
+  // Guarded by the engine's mutex; a condition belongs to one table.
+  mutable uint64_t cursor = 0;
+  mutable uint64_t generation = 0;
+
   struct Node;
 
  private:

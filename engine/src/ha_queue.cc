@@ -103,6 +103,7 @@ int ha_queue::rnd_next(uchar *buf) {
   ConnState *owner = nullptr;
 
   mysql_mutex_lock(&g_queue_mutex);
+  std::shared_ptr<DataFile> file = qt_->log.file();  // the file `stored` refers to
   switch (scan_) {
     case Scan::visible: {
       auto it = qt_->free_rows.upper_bound(cursor_);
@@ -138,7 +139,7 @@ int ha_queue::rnd_next(uchar *buf) {
 
   if (!rowid) return HA_ERR_END_OF_FILE;
   cursor_ = rowid;
-  return read_row(buf, rowid, stored, owner);
+  return read_row(buf, rowid, *file, stored, owner);
 }
 
 int ha_queue::rnd_pos(uchar *buf, uchar *pos) {
@@ -149,6 +150,7 @@ int ha_queue::rnd_pos(uchar *buf, uchar *pos) {
   bool found = false;
 
   mysql_mutex_lock(&g_queue_mutex);
+  std::shared_ptr<DataFile> file = qt_->log.file();
   auto it = qt_->rows.find(rowid);
   if (it != qt_->rows.end()) {
     owner = it->second.owner;
@@ -163,12 +165,13 @@ int ha_queue::rnd_pos(uchar *buf, uchar *pos) {
   mysql_mutex_unlock(&g_queue_mutex);
 
   if (!found) return HA_ERR_KEY_NOT_FOUND;
-  return read_row(buf, rowid, stored, owner);
+  return read_row(buf, rowid, *file, stored, owner);
 }
 
-int ha_queue::read_row(uchar *buf, uint64_t rowid, const StoredRow &stored, ConnState *owner) {
+int ha_queue::read_row(uchar *buf, uint64_t rowid, const DataFile &file, const StoredRow &stored,
+                       ConnState *owner) {
   current_rowid_ = rowid;
-  if (qt_->log.read(stored, &read_buffer_) || !unpack_row(table, buf, read_buffer_)) {
+  if (file.read(stored, &read_buffer_) || !unpack_row(table, buf, read_buffer_)) {
     sql_print_error("QUEUE: row %llu of %s cannot be read", static_cast<unsigned long long>(rowid),
                     qt_->path.c_str());
     return HA_ERR_CRASHED_ON_USAGE;
@@ -283,6 +286,7 @@ int ha_queue::end_bulk_delete() {
   if (!removal_ticket_) return 0;
   const int error = qt_->log.wait(removal_ticket_);
   removal_ticket_ = 0;
+  if (!error) compact_if_worthwhile(qt_);
   return error ? HA_ERR_CRASHED_ON_USAGE : 0;
 }
 

@@ -55,7 +55,8 @@ class ha_queue final : public handler {
  private:
   enum class Scan { visible, owned, none, all };
 
-  int read_row(uchar *buf, uint64_t rowid, const StoredRow &stored, ConnState *owner);
+  int read_row(uchar *buf, uint64_t rowid, const DataFile &file, const StoredRow &stored,
+               ConnState *owner);
   int commit_rows(std::vector<std::string> &rows, std::vector<std::unique_ptr<CarriedOwnership>> &carried);
   int finish_statement();
   void block_assignment();

@@ -23,7 +23,8 @@ namespace {
 
 constexpr long long kDefaultTimeoutMs = 60 * 1000;
 constexpr long long kMaxTimeoutMs = 0x7fffffff;  // clamped, never wrapped
-constexpr size_t kMaxSpecLength = 2 * FN_REFLEN;
+constexpr size_t kMaxTableSpecLength = 2 * FN_REFLEN;  // "[db.]table", as in Q4M
+constexpr size_t kMaxArgumentLength = 1u << 20;          // with the condition
 
 PSI_stage_info stage_waiting_for_row = {0, "Waiting for a queue row", 0};
 
@@ -85,12 +86,13 @@ bool parse_wait_arguments(THD *thd, UDF_ARGS *args, WaitRequest *request) {
     request->timeout_ms = ms <= 0 ? 0 : ms >= double(kMaxTimeoutMs) ? kMaxTimeoutMs : (long long)ms;
   }
   for (unsigned i = 0; i < table_args; i++) {
-    if (!args->args[i] || args->lengths[i] > kMaxSpecLength) return false;
+    if (!args->args[i] || args->lengths[i] > kMaxArgumentLength) return false;
     std::string spec(args->args[i], args->lengths[i]);
     // "[db.]table[:condition]", split at the first ':'. An empty condition
     // ("t:") does not compile, as in Q4M.
     const size_t colon = spec.find(':');
     const bool has_condition = colon != std::string::npos;
+    if ((has_condition ? colon : spec.size()) > kMaxTableSpecLength) return false;
     std::string path;
     if (!resolve_table_path(thd, spec.substr(0, colon), &path)) return false;
     if (has_condition && colon + 1 == spec.size()) return false;
@@ -116,6 +118,7 @@ int consume_owned_row(ConnState *conn) {
   int error = 0;
   if (t) {
     if (ticket) error = t->log.wait(ticket);
+    if (!error && ticket) compact_if_worthwhile(t);
     t->release();
   }
   return error;
@@ -354,5 +357,91 @@ long long queue_rowid(UDF_INIT *, UDF_ARGS *, char *is_null, char *error) {
   *is_null = 0;
   return static_cast<long long>(conn->owned_rowid);
 }
+
+}  // extern "C"
+
+// ---- maintenance and statistics: queue_compact(table), queue_stats(table) ----
+
+namespace {
+
+// Resolves the single table argument of queue_compact / queue_stats; nullptr
+// (the call returns NULL) for a NULL, unknown or non-queue table.
+QueueTable *table_argument(UDF_ARGS *args) {
+  if (!args->args[0] || args->lengths[0] > kMaxTableSpecLength) return nullptr;
+  std::string path;
+  if (!resolve_table_path(current_thd, std::string(args->args[0], args->lengths[0]), &path))
+    return nullptr;
+  int error = 0;
+  return open_table(path, &error);
+}
+
+my_bool one_table_argument(UDF_ARGS *args, char *message, const char *usage) {
+  if (args->arg_count != 1) {
+    set_message(message, usage);
+    return 1;
+  }
+  args->arg_type[0] = STRING_RESULT;
+  return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+my_bool queue_compact_init(UDF_INIT *initid, UDF_ARGS *args, char *message) {
+  initid->maybe_null = 1;
+  initid->const_item = 0;
+  return one_table_argument(args, message, "queue_compact(table_name): argument error");
+}
+
+long long queue_compact(UDF_INIT *, UDF_ARGS *args, char *is_null, char *error) {
+  *error = 0;
+  QueueTable *t = table_argument(args);
+  *is_null = t == nullptr;
+  if (!t) return 0;
+  // As in Q4M: 1 also when another compaction is already running.
+  compact_if_worthwhile(t, true);
+  t->release();
+  return 1;
+}
+
+my_bool queue_stats_init(UDF_INIT *initid, UDF_ARGS *args, char *message) {
+  initid->maybe_null = 1;
+  initid->const_item = 0;
+  initid->ptr = nullptr;
+  return one_table_argument(args, message, "queue_stats(table_name): argument error");
+}
+
+char *queue_stats(UDF_INIT *initid, UDF_ARGS *args, char *, unsigned long *length, char *is_null,
+                  char *error) {
+  *error = 0;
+  QueueTable *t = table_argument(args);
+  *is_null = t == nullptr;
+  if (!t) return nullptr;
+  mysql_mutex_lock(&g_queue_mutex);
+  const TableStats s = t->stats;
+  mysql_mutex_unlock(&g_queue_mutex);
+  t->release();
+  const std::pair<const char *, uint64_t> lines[] = {
+      {"rows_written", s.rows_written},       {"rows_removed", s.rows_removed},
+      {"wait_immediate", s.wait_immediate},   {"wait_delayed", s.wait_delayed},
+      {"wait_timeout", s.wait_timeout},       {"restored_by_abort", s.restored_by_abort},
+      {"restored_by_close", s.restored_by_close}, {"bytes_total", s.bytes_total},
+      {"bytes_removed", s.bytes_removed}};
+  std::string text;
+  for (const auto &line : lines)
+    text += std::string(line.first) + ": " + std::to_string(line.second) + "\n";
+  free(initid->ptr);
+  initid->ptr = static_cast<char *>(malloc(text.size()));
+  if (!initid->ptr) {
+    *error = 1;
+    return nullptr;
+  }
+  memcpy(initid->ptr, text.data(), text.size());
+  *length = text.size();
+  return initid->ptr;
+}
+
+void queue_stats_deinit(UDF_INIT *initid) { free(initid->ptr); }
 
 }  // extern "C"

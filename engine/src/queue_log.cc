@@ -128,14 +128,23 @@ int QueueLog::create_file(const std::string &file, uint64_t first_rowid, const s
   return err;
 }
 
-QueueLog::~QueueLog() {
-  if (fd_ >= 0) ::close(fd_);
+DataFile::~DataFile() {
+  if (fd >= 0) ::close(fd);
 }
+
+int DataFile::read(const StoredRow &row, std::string *out) const {
+  out->resize(row.length);
+  if (row.length == 0) return 0;
+  return pread_full(fd, &(*out)[0], row.length, row.offset);
+}
+
+QueueLog::~QueueLog() = default;
 
 int QueueLog::open(const std::string &file, LogContents *contents) {
   file_ = file;
   fd_ = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
   if (fd_ < 0) return errno;
+  data_ = std::make_shared<DataFile>(fd_);
   struct stat st;
   if (fstat(fd_, &st)) return errno;
   const uint64_t size = static_cast<uint64_t>(st.st_size);
@@ -349,10 +358,83 @@ int QueueLog::write_batch(uint64_t at, const std::string &payload) {
   return 0;
 }
 
-int QueueLog::read(const StoredRow &row, std::string *out) const {
-  out->resize(row.length);
-  if (row.length == 0) return 0;
-  return pread_full(fd_, &(*out)[0], row.length, row.offset);
+void QueueLog::lock_writes() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (writing_) written_.wait(lock);
+  writing_ = true;
+}
+
+void QueueLog::unlock_writes() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  writing_ = false;
+  written_.notify_all();
+}
+
+int QueueLog::write_compacted(const std::string &file,
+                              const std::vector<std::pair<uint64_t, StoredRow>> &rows,
+                              const std::string &schema,
+                              const std::map<uint32_t, uint64_t> &sources, CompactedFile *out) {
+  uint64_t first_rowid;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    first_rowid = next_rowid_;  // ids never repeat, even when no row is left
+  }
+  ::unlink(file.c_str());
+  if (int err = create_file(file, first_rowid, schema)) return err;
+  int fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return errno;
+  auto compacted = std::make_shared<DataFile>(fd);
+  struct stat st;
+  if (fstat(fd, &st)) return errno;
+  uint64_t at = static_cast<uint64_t>(st.st_size);
+
+  // Rows go in batches of about 4 MiB; the relay ids ride in the first one.
+  constexpr size_t kBatchBytes = 4u << 20;
+  std::string payload, row;
+  for (const auto &source : sources) {
+    unsigned char slot[4];
+    put32(slot, source.first);
+    append_record(&payload, REC_SOURCE, sizeof slot, source.second);
+    payload.append(reinterpret_cast<char *>(slot), sizeof slot);
+  }
+  out->offsets.clear();
+  auto flush_batch = [&]() -> int {
+    if (payload.empty()) return 0;
+    unsigned char bh[kBatchHeaderSize];
+    encode_batch_header(payload, bh);
+    std::string image(reinterpret_cast<char *>(bh), sizeof bh);
+    image += payload;
+    if (::pwrite(fd, image.data(), image.size(), static_cast<off_t>(at)) !=
+        static_cast<ssize_t>(image.size()))
+      return errno ? errno : EIO;
+    counters.sys_write++;
+    at += image.size();
+    payload.clear();
+    return 0;
+  };
+  for (const auto &entry : rows) {
+    if (int err = data_->read(entry.second, &row)) return err;
+    append_record(&payload, REC_ROW, static_cast<uint32_t>(row.size()), entry.first);
+    // Offsets are known once the batch's place is: header, then this payload.
+    out->offsets.push_back(at + kBatchHeaderSize + payload.size());
+    payload += row;
+    if (payload.size() >= kBatchBytes)
+      if (int err = flush_batch()) return err;
+  }
+  if (int err = flush_batch()) return err;
+  if (::fdatasync(fd)) return errno;
+  counters.sys_sync++;
+  out->file = compacted;
+  out->end = at;
+  return 0;
+}
+
+void QueueLog::install(const CompactedFile &compacted) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  data_ = compacted.file;
+  fd_ = compacted.file->fd;
+  end_ = compacted.end;
+  allocated_ = compacted.end;
 }
 
 }  // namespace q4m

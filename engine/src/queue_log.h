@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -70,6 +71,25 @@ IoCounters io_counters();
 // Whether statements wait for fdatasync (the queue_sync variable).
 extern bool log_sync_enabled;
 
+// An open data file. Readers hold it while they read, so a compaction can
+// swap files under them: the old one is closed when its last reader is done.
+struct DataFile {
+  int fd;
+  explicit DataFile(int descriptor) : fd(descriptor) {}
+  ~DataFile();
+  DataFile(const DataFile &) = delete;
+  DataFile &operator=(const DataFile &) = delete;
+  // Reads a stored row of this file.
+  int read(const StoredRow &row, std::string *out) const;
+};
+
+// A compacted copy of a log, written next to it by QueueLog::write_compacted.
+struct CompactedFile {
+  std::shared_ptr<DataFile> file;
+  std::vector<uint64_t> offsets;  // new offset of each row given, same order
+  uint64_t end = 0;
+};
+
 class QueueLog {
  public:
   using DurableCallback = std::function<void(const std::vector<DurableRow> &)>;
@@ -101,11 +121,30 @@ class QueueLog {
   // Returns 0, or an errno if the log could not be written.
   int wait(uint64_t ticket);
 
-  // Reads a stored row.
-  int read(const StoredRow &row, std::string *out) const;
+  // The current data file. Only a compaction changes it, under the table's
+  // mutex, so a reader that looked a row up under that mutex must read it
+  // from the file it got there.
+  std::shared_ptr<DataFile> file() const { return data_; }
 
   void set_path(const std::string &file) { file_ = file; }
   const std::string &path() const { return file_; }
+  uint64_t end_offset() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return end_;
+  }
+
+  // --- compaction (queue_table.cc drives it) ---
+  // Makes the caller the only writer: waits for a running group commit and
+  // holds off the next one; statements keep queueing their records.
+  void lock_writes();
+  void unlock_writes();
+  // Writes `rows` (read from the current file) with their ids, the layout and
+  // the relay ids into a new file at `file`, flushed.
+  int write_compacted(const std::string &file, const std::vector<std::pair<uint64_t, StoredRow>> &rows,
+                      const std::string &schema, const std::map<uint32_t, uint64_t> &sources,
+                      CompactedFile *out);
+  // Switches to the compacted file (writes must be locked).
+  void install(const CompactedFile &compacted);
 
  private:
   void lead(std::unique_lock<std::mutex> &lock);
@@ -114,7 +153,8 @@ class QueueLog {
 
   DurableCallback on_durable_;
   std::string file_;
-  int fd_ = -1;
+  std::shared_ptr<DataFile> data_;
+  int fd_ = -1;  // data_->fd, for the writer
 
   std::mutex mutex_;
   std::condition_variable written_;

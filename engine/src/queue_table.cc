@@ -2,6 +2,7 @@
 
 #include "functions.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -83,12 +84,20 @@ QueueTable::~QueueTable() { thr_lock_delete(&thr_lock); }
 uint64_t QueueTable::first_takeable(const Condition *condition) {
   if (!condition) return first_takeable();
   if (assignment_blocks) return 0;
+  if (condition->generation != release_generation) {
+    condition->generation = release_generation;
+    condition->cursor = 0;  // a row came back: look at everything again
+  }
   std::string packed;
-  for (uint64_t rowid : free_rows) {
+  for (auto it = free_rows.upper_bound(condition->cursor); it != free_rows.end(); ++it) {
+    const uint64_t rowid = *it;
+    condition->cursor = rowid;  // evaluated now; taken by the caller if it matches
     LiveRow &row = rows[rowid];
     if (!row.ints) {
       auto ints = std::make_unique<RowInts>();
-      if (log.read(row.stored, &packed) || !extract_ints(schema, packed, ints.get())) continue;
+      // Under the mutex no compaction can swap the file this offset refers to.
+      if (log.file()->read(row.stored, &packed) || !extract_ints(schema, packed, ints.get()))
+        continue;
       row.ints = std::move(ints);
     }
     function_counters.evaluation++;
@@ -136,6 +145,7 @@ void QueueTable::on_durable(const std::vector<DurableRow> &durable) {
       ConnState *c = carried->owner;
       if (src->second.owner == c && c->owned_table == carried->from &&
           c->owned_rowid == carried->from_rowid) {
+        carried->from->release_generation++;
         // The owner now owns the copy; the original goes back to its (blocked,
         // soon dropped) table so a failed ALTER loses nothing.
         owner = c;
@@ -259,6 +269,79 @@ void close_all_tables() {
   for (auto &entry : tables) entry.second->release();
 }
 
+namespace {
+constexpr uint64_t kCompactionMinBytes = 16u << 20;
+constexpr uint64_t kRecordOverhead = kRecordHeaderSize * 2;  // its ROW and REMOVE headers
+
+bool compaction_worthwhile(QueueTable *t) {
+  const uint64_t end = t->log.end_offset();
+  const uint64_t live = t->stats.bytes_total - t->stats.bytes_removed + kRecordOverhead * t->rows.size();
+  return end >= kCompactionMinBytes && live * 4 <= end;
+}
+}  // namespace
+
+bool compact_if_worthwhile(QueueTable *t, bool force) {
+  mysql_mutex_lock(&g_queue_mutex);
+  const bool wanted = !t->detached && !t->compacting && (force || compaction_worthwhile(t));
+  if (wanted) t->compacting = true;
+  mysql_mutex_unlock(&g_queue_mutex);
+  if (!wanted) return false;
+
+  // DDL waits for us (so a DROP cannot race the rename below), and no batch
+  // is written meanwhile: statements keep queueing records, which go to the
+  // new file once it is in place.
+  std::lock_guard<std::mutex> ddl(g_ddl_mutex);
+  t->log.lock_writes();
+  std::vector<std::pair<uint64_t, StoredRow>> live;
+  std::string schema, path;
+  std::map<uint32_t, uint64_t> sources;
+  mysql_mutex_lock(&g_queue_mutex);
+  live.reserve(t->rows.size());
+  for (const auto &row : t->rows) live.emplace_back(row.first, row.second.stored);
+  schema = t->schema.serialize();
+  sources = t->last_source_rowid;
+  path = t->path;
+  const bool detached = t->detached;
+  mysql_mutex_unlock(&g_queue_mutex);
+
+  const uint64_t before = t->log.end_offset();
+  const std::string file = data_file_name(path), temporary = path + ".Q4T";
+  CompactedFile compacted;
+  int err = detached ? 0 : t->log.write_compacted(temporary, live, schema, sources, &compacted);
+  if (!err && !detached && ::rename(temporary.c_str(), file.c_str())) err = errno;
+  if (!err && !detached) {
+    const std::string dir = path.substr(0, path.find_last_of('/') + 1);
+    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+    mysql_mutex_lock(&g_queue_mutex);
+    uint64_t live_bytes = 0;
+    for (size_t i = 0; i < live.size(); i++) {
+      auto it = t->rows.find(live[i].first);
+      if (it == t->rows.end()) continue;  // removed meanwhile: its REMOVE is still queued
+      it->second.stored.offset = compacted.offsets[i];
+      live_bytes += it->second.stored.length;
+    }
+    t->log.install(compacted);
+    t->stats.bytes_total = live_bytes;
+    t->stats.bytes_removed = 0;
+    mysql_mutex_unlock(&g_queue_mutex);
+    sql_print_information("QUEUE: compacted %s: %llu -> %llu bytes, %zu live rows", file.c_str(),
+                          static_cast<unsigned long long>(before),
+                          static_cast<unsigned long long>(compacted.end), live.size());
+  } else if (err) {
+    ::unlink(temporary.c_str());
+    sql_print_error("QUEUE: compacting %s failed: %s", file.c_str(), strerror(err));
+  }
+  t->log.unlock_writes();
+  mysql_mutex_lock(&g_queue_mutex);
+  t->compacting = false;
+  mysql_mutex_unlock(&g_queue_mutex);
+  return !err && !detached;
+}
+
 ConnState *conn_state(THD *thd, bool create) {
   auto *st = static_cast<ConnState *>(thd_get_ha_data(thd, queue_hton));
   if (!st && create) {
@@ -309,6 +392,7 @@ void release_owned_row(ConnState *conn, bool by_close) {
   if (it != t->rows.end() && it->second.owner == conn) {
     it->second.owner = nullptr;
     t->free_rows.insert(conn->owned_rowid);
+    t->release_generation++;
     (by_close ? t->stats.restored_by_close : t->stats.restored_by_abort)++;
     dispatch_waiters(t);
   }

@@ -59,6 +59,8 @@ class QueueTable {
   std::vector<Waiter *> waiters;     // blocked queue_wait calls, in arrival order
   int assignment_blocks = 0;         // running DELETE / ALTER scans: hand out nothing
   bool detached = false;             // dropped, truncated away or replaced
+  bool compacting = false;
+  uint64_t release_generation = 0;   // bumped when a row becomes free again
   TableStats stats;
   std::map<uint32_t, uint64_t> last_source_rowid;  // relay duplicate suppression
   TableSchema schema;  // column layout, for conditions
@@ -135,6 +137,12 @@ int drop_table_file(const std::string &path);
 int rename_table_file(const std::string &from, const std::string &to);
 void close_all_tables();
 std::string data_file_name(const std::string &path);
+
+// Rewrites the table's file with only its live rows (row ids, ownership and
+// FIFO order kept) when removed rows make up most of a file of 16 MiB or
+// more, or always when `force`. Returns false if another compaction runs or
+// the table is gone. Call with no engine mutex held.
+bool compact_if_worthwhile(QueueTable *t, bool force = false);
 
 // ---- connections ----
 ConnState *conn_state(THD *thd, bool create);

@@ -26,8 +26,9 @@ uint64_t read_le(const unsigned char *p, unsigned bytes) {
 }  // namespace
 
 const SchemaColumn *TableSchema::find_int_column(const std::string &name) const {
+  // Compared as the server compares column names (utf8, case-insensitive).
   for (const SchemaColumn &c : columns)
-    if (c.int_slot >= 0 && c.name.size() == name.size() && !strcasecmp(c.name.c_str(), name.c_str()))
+    if (c.int_slot >= 0 && !my_strcasecmp(system_charset_info, c.name.c_str(), name.c_str()))
       return &c;
   return nullptr;
 }
