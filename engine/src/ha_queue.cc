@@ -214,7 +214,32 @@ int ha_queue::info(uint flag) {
 
 ha_rows ha_queue::records() { return visible_count(); }
 
+// The first row of an INSERT after queue_set_srcid() settles what happens to
+// all rows of the statement, and clears the connection's tag (q4m-spec 7.1).
+void ha_queue::decide_relay() {
+  ConnState *c = conn();
+  if (relay_ != Relay::none || !c || !c->source_set) return;
+  c->source_set = false;
+  if (c->source_rowid == 0) return;  // "no source": a plain insert
+  mysql_mutex_lock(&g_queue_mutex);
+  uint64_t &last = qt_->last_source_rowid[c->source_slot];
+  if (c->source_mode == 'a' && c->source_rowid <= last) {
+    relay_ = Relay::drop;
+  } else {
+    relay_ = Relay::append;
+    relay_mark_ = SourceMark{c->source_slot, c->source_rowid};
+    last = c->source_rowid;
+  }
+  mysql_mutex_unlock(&g_queue_mutex);
+  if (relay_ == Relay::drop)
+    sql_print_information("QUEUE: skipping forwarded duplicates in %s: source %u, row id %llu",
+                          qt_->path.c_str(), c->source_slot,
+                          static_cast<unsigned long long>(c->source_rowid));
+}
+
 int ha_queue::write_row(const uchar *buf) {
+  decide_relay();
+  if (relay_ == Relay::drop) return 0;  // reported as inserted, as in Q4M
   std::string packed;
   pack_row(table, buf, &packed);
   if (packed.size() > kMaxRowLength) return HA_ERR_OUT_OF_MEM;
@@ -247,7 +272,10 @@ int ha_queue::commit_rows(std::vector<std::string> &rows,
     slices.emplace_back(reinterpret_cast<const unsigned char *>(rows[i].data()), rows[i].size());
     tags.push_back(carried[i].get());
   }
-  const uint64_t ticket = qt_->log.enqueue(slices, tags, {}, nullptr);
+  // The source mark goes with the statement's first batch only.
+  const SourceMark *mark = relay_ == Relay::append ? &relay_mark_ : nullptr;
+  const uint64_t ticket = qt_->log.enqueue(slices, tags, {}, nullptr, mark);
+  if (mark) relay_ = Relay::none;  // nothing more to mark, but no longer undecided
   const int error = qt_->log.wait(ticket);
   rows.clear();
   carried.clear();
@@ -312,6 +340,7 @@ void ha_queue::unblock_assignment() {
 int ha_queue::finish_statement() {
   int error = commit_rows(bulk_rows_, bulk_carried_);
   bulk_insert_ = false;
+  relay_ = Relay::none;
   if (int e = end_bulk_delete()) error = error ? error : e;
   unblock_assignment();
   if (ConnState *c = conn()) {

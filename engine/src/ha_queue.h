@@ -59,6 +59,7 @@ class ha_queue final : public handler {
                ConnState *owner);
   int commit_rows(std::vector<std::string> &rows, std::vector<std::unique_ptr<CarriedOwnership>> &carried);
   int finish_statement();
+  void decide_relay();
   void block_assignment();
   void unblock_assignment();
   ha_rows visible_count();
@@ -80,6 +81,10 @@ class ha_queue final : public handler {
   std::vector<std::string> bulk_rows_;
   std::vector<std::unique_ptr<CarriedOwnership>> bulk_carried_;
   uint64_t removal_ticket_ = 0;  // DELETE's removals, to wait for before returning
+  // queue_set_srcid() applied to this INSERT: append with a source mark, or
+  // drop the rows as an already received duplicate.
+  enum class Relay { none, append, drop } relay_ = Relay::none;
+  SourceMark relay_mark_{0, 0};
 };
 
 }  // namespace q4m

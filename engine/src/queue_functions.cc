@@ -445,3 +445,43 @@ char *queue_stats(UDF_INIT *initid, UDF_ARGS *args, char *, unsigned long *lengt
 void queue_stats_deinit(UDF_INIT *initid) { free(initid->ptr); }
 
 }  // extern "C"
+
+// ---- relaying: queue_set_srcid(source, mode, rowid) ----
+
+extern "C" {
+
+my_bool queue_set_srcid_init(UDF_INIT *initid, UDF_ARGS *args, char *message) {
+  if (args->arg_count != 3) {
+    set_message(message, "queue_set_srcid(source,mode,rowid): argument error");
+    return 1;
+  }
+  args->arg_type[0] = INT_RESULT;
+  args->arg_type[1] = STRING_RESULT;
+  args->arg_type[2] = INT_RESULT;
+  initid->maybe_null = 1;
+  initid->const_item = 0;
+  return 0;
+}
+
+// Tags the connection's next INSERT into a queue table: with mode 'a' rows
+// whose row id is not above the last one received from that source are
+// dropped as duplicates; 'w' accepts them and resets the source's position.
+long long queue_set_srcid(UDF_INIT *, UDF_ARGS *args, char *is_null, char *error) {
+  function_counters.queue_set_srcid++;
+  *error = 0;
+  *is_null = 1;
+  if (!args->args[0] || !args->args[1] || !args->args[2]) return 0;
+  const long long source = *reinterpret_cast<const long long *>(args->args[0]);
+  const long long rowid = *reinterpret_cast<const long long *>(args->args[2]);
+  const std::string mode(args->args[1], args->lengths[1]);
+  if (source < 0 || source > 63 || rowid < 0 || (mode != "a" && mode != "w")) return 0;
+  ConnState *conn = conn_state(current_thd, true);
+  conn->source_set = true;
+  conn->source_slot = static_cast<uint32_t>(source);
+  conn->source_mode = mode[0];
+  conn->source_rowid = static_cast<uint64_t>(rowid);
+  *is_null = 0;
+  return 1;
+}
+
+}  // extern "C"

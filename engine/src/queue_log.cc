@@ -224,9 +224,16 @@ int QueueLog::open(const std::string &file, LogContents *contents) {
 
 uint64_t QueueLog::enqueue(const std::vector<std::pair<const unsigned char *, size_t>> &rows,
                            const std::vector<void *> &tags,
-                           const std::vector<uint64_t> &removals, uint64_t *first_rowid) {
+                           const std::vector<uint64_t> &removals, uint64_t *first_rowid,
+                           const SourceMark *source) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (first_rowid) *first_rowid = next_rowid_;
+  if (source) {
+    unsigned char slot[4];
+    put32(slot, source->slot);
+    append_record(&pending_, REC_SOURCE, sizeof slot, source->rowid);
+    pending_.append(reinterpret_cast<char *>(slot), sizeof slot);
+  }
   for (size_t i = 0; i < rows.size(); i++) {
     const uint64_t rowid = next_rowid_++;
     append_record(&pending_, REC_ROW, static_cast<uint32_t>(rows[i].second), rowid);
@@ -238,15 +245,6 @@ uint64_t QueueLog::enqueue(const std::vector<std::pair<const unsigned char *, si
   for (uint64_t rowid : removals) append_record(&pending_, REC_REMOVE, 0, rowid);
   counters.rows_removed += removals.size();
   if (!removals.empty()) counters.remove++;
-  return ++enqueued_;
-}
-
-uint64_t QueueLog::enqueue_source(uint32_t slot, uint64_t rowid) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  unsigned char data[4];
-  put32(data, slot);
-  append_record(&pending_, REC_SOURCE, sizeof data, rowid);
-  pending_.append(reinterpret_cast<char *>(data), sizeof data);
   return ++enqueued_;
 }
 

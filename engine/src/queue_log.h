@@ -54,6 +54,13 @@ struct LogContents {
   uint64_t torn_bytes = 0;     // bytes cut from the tail (0 after a clean run)
 };
 
+// Relay bookkeeping written with relayed rows (queue_set_srcid): the last row
+// id received from a source slot.
+struct SourceMark {
+  uint32_t slot;
+  uint64_t rowid;
+};
+
 // A row that became durable, as reported to the table by the group leader.
 struct DurableRow {
   uint64_t rowid;
@@ -110,10 +117,11 @@ class QueueLog {
   // to wait on. Row ids are assigned here, in call order, so rows keep the
   // order in which statements appended them. Never blocks on I/O, so it may
   // be called with the engine's global mutex held.
+  // A `source` mark goes into the same batch as the rows, so after a crash
+  // the relayed rows and the duplicate-suppression state agree.
   uint64_t enqueue(const std::vector<std::pair<const unsigned char *, size_t>> &rows,
                    const std::vector<void *> &tags, const std::vector<uint64_t> &removals,
-                   uint64_t *first_rowid);
-  uint64_t enqueue_source(uint32_t slot, uint64_t rowid);
+                   uint64_t *first_rowid, const SourceMark *source = nullptr);
 
   // Waits until everything up to the ticket is written (and flushed when
   // syncing is on). The first waiter to find no write in progress becomes the
