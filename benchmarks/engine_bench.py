@@ -31,7 +31,7 @@ import cclient  # noqa: E402
 import pyclient  # noqa: E402
 from benchserver import bench_server  # noqa: E402
 from cpuwatch import CpuWatch  # noqa: E402
-from report import fmt_ratio, machine, median, spread, table, verdict  # noqa: E402
+from report_format import fmt_ratio, machine, median, spread, table, verdict  # noqa: E402
 
 RESULTS = HERE / "results" / "engine.md"
 TARGET_QUEUE_OVER_INNODB = 3.0

@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from report import machine, table, verdict
+from report_format import machine, table, verdict
 
 # group -> (title, what the ratio column compares with)
 GROUPS = {

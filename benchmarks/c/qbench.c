@@ -14,6 +14,8 @@
  *   gem       SELECT queue_wait('<table>', <timeout>), SELECT * FROM <table>, SELECT queue_end() (3)
  *   innodb    SELECT id, v FROM <table> ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED,
  *             DELETE FROM <table> WHERE id = <id>, COMMIT                   (3, autocommit off)
+ *   waitonly  SELECT queue_wait('<table>', <timeout>) alone: takes rows without reading them
+ *             (what queue_wait itself costs, for profiling)                 (1)
  *
  * Output: one line of key=value pairs, e.g.
  *   mode=wait1 threads=8 ops=20000 seconds=2.913 rate=6866.1 retries=0 client_cpu=0.61
@@ -31,8 +33,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
-enum mode { SELECT1, INSERT, WAIT, WAIT1, GEM, INNODB };
-static const char *mode_names[] = {"select1", "insert", "wait", "wait1", "gem", "innodb"};
+enum mode { SELECT1, INSERT, WAIT, WAIT1, GEM, INNODB, WAITONLY };
+static const char *mode_names[] = {"select1", "insert", "wait", "wait1", "gem", "innodb",
+                                   "waitonly"};
 
 static enum mode mode;
 static const char *host = "127.0.0.1", *user = "root", *password = "", *database = "test";
@@ -125,6 +128,10 @@ static void *worker(void *arg) {
             if (mode == GEM) first_value(query(m, "SELECT queue_end()"));
             else owns = 1;
             break;
+        case WAITONLY:
+            while (first_value(query(m, wait_sql)) != 1) atomic_fetch_add(&retries, 1);
+            owns = 1;
+            break;
         case WAIT1:
             for (;;) {
                 if (mysql_real_query(m, wait1_sql, strlen(wait1_sql))) die(m, wait1_sql);
@@ -161,7 +168,7 @@ static void *worker(void *arg) {
 static void usage(void) {
     fprintf(stderr, "usage: qbench MODE [--host H] [--port P] [--user U] [--password W] "
                     "[--database D] [--table T] [--threads N] [--ops N] [--timeout S]\n"
-                    "MODE: select1 insert wait wait1 gem innodb\n");
+                    "MODE: select1 insert wait wait1 gem innodb waitonly\n");
     exit(2);
 }
 
