@@ -239,7 +239,7 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
+    ap.add_argument("--repeat", type=int, default=5, help="rounds (default 5)")
     ap.add_argument("--ops", type=int, default=5000, help="rows per measurement (5000)")
     ap.add_argument("--port", type=int, help="server port (default: a free one)")
     ap.add_argument("--datadir", help="server datadir (default: a new temporary one)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -52,7 +53,12 @@ def machine() -> str:
         commit += " (engine/src modified)" if dirty else ""
     except OSError:
         commit = "?"
+    try:
+        build = json.loads((REPO / "build" / "engine" / "build-info.json").read_text())
+        engine = f"engine build {build['fingerprint'][:12]}"
+    except (OSError, ValueError, KeyError):
+        engine = "engine build unknown"
     load = os.getloadavg()[0]
     return (f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, commit {commit}, "
+            f"Python {platform.python_version()}, commit {commit}, {engine}, "
             f"load average at start {load:.2f}")
