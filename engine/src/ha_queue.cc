@@ -15,6 +15,12 @@ bool is_copy_statement(THD *thd) {
   return cmd == SQLCOM_ALTER_TABLE || cmd == SQLCOM_OPTIMIZE;
 }
 
+bool is_insert_statement(THD *thd) {
+  const auto cmd = static_cast<enum_sql_command>(thd_sql_command(thd));
+  return cmd == SQLCOM_INSERT || cmd == SQLCOM_INSERT_SELECT || cmd == SQLCOM_REPLACE ||
+         cmd == SQLCOM_REPLACE_SELECT || cmd == SQLCOM_LOAD;
+}
+
 bool is_delete_statement(THD *thd) {
   const auto cmd = static_cast<enum_sql_command>(thd_sql_command(thd));
   return cmd == SQLCOM_DELETE || cmd == SQLCOM_DELETE_MULTI;
@@ -237,8 +243,34 @@ void ha_queue::decide_relay() {
                           static_cast<unsigned long long>(c->source_rowid));
 }
 
+// ALTER TABLE's copy keeps the relay positions of the table it copies, so
+// a duplicate re-sent after an ALTER is still recognised.
+int ha_queue::inherit_relay_positions() {
+  ConnState *c = conn();
+  relay_inherited_ = true;
+  if (!c || !c->copy_source_table) return 0;
+  std::map<uint32_t, uint64_t> positions;
+  mysql_mutex_lock(&g_queue_mutex);
+  positions = c->copy_source_table->last_source_rowid;
+  for (const auto &p : positions) qt_->last_source_rowid[p.first] = p.second;
+  mysql_mutex_unlock(&g_queue_mutex);
+  uint64_t ticket = 0;
+  for (const auto &p : positions) {
+    const SourceMark mark{p.first, p.second};
+    ticket = qt_->log.enqueue({}, {}, {}, nullptr, &mark);
+  }
+  return ticket && qt_->log.wait(ticket) ? HA_ERR_CRASHED_ON_USAGE : 0;
+}
+
 int ha_queue::write_row(const uchar *buf) {
-  decide_relay();
+  if (is_copy_statement(ha_thd())) {
+    // A copy is not an INSERT: it neither uses a pending queue_set_srcid tag
+    // nor drops rows, but carries the positions over.
+    if (!relay_inherited_)
+      if (int error = inherit_relay_positions()) return error;
+  } else {
+    decide_relay();
+  }
   if (relay_ == Relay::drop) return 0;  // reported as inserted, as in Q4M
   std::string packed;
   pack_row(table, buf, &packed);
@@ -341,6 +373,12 @@ int ha_queue::finish_statement() {
   int error = commit_rows(bulk_rows_, bulk_carried_);
   bulk_insert_ = false;
   relay_ = Relay::none;
+  relay_inherited_ = false;
+  if (insert_statement_) {
+    // An INSERT that wrote no row still was the statement the tag was for.
+    if (ConnState *c = conn()) c->source_set = false;
+    insert_statement_ = false;
+  }
   if (int e = end_bulk_delete()) error = error ? error : e;
   unblock_assignment();
   if (ConnState *c = conn()) {
@@ -350,8 +388,10 @@ int ha_queue::finish_statement() {
   return error;
 }
 
-int ha_queue::external_lock(THD *, int lock_type) {
-  return lock_type == F_UNLCK ? finish_statement() : 0;
+int ha_queue::external_lock(THD *thd, int lock_type) {
+  if (lock_type == F_UNLCK) return finish_statement();
+  if (lock_type == F_WRLCK && is_insert_statement(thd)) insert_statement_ = true;
+  return 0;
 }
 
 int ha_queue::reset() {

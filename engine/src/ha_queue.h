@@ -5,6 +5,7 @@
 #pragma once
 #include "server.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,7 @@ class ha_queue final : public handler {
   int commit_rows(std::vector<std::string> &rows, std::vector<std::unique_ptr<CarriedOwnership>> &carried);
   int finish_statement();
   void decide_relay();
+  int inherit_relay_positions();
   void block_assignment();
   void unblock_assignment();
   ha_rows visible_count();
@@ -85,6 +87,8 @@ class ha_queue final : public handler {
   // drop the rows as an already received duplicate.
   enum class Relay { none, append, drop } relay_ = Relay::none;
   SourceMark relay_mark_{0, 0};
+  bool relay_inherited_ = false;  // ALTER's copy took over the relay positions
+  bool insert_statement_ = false;  // this statement is an INSERT into this table
 };
 
 }  // namespace q4m

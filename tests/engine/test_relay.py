@@ -644,3 +644,31 @@ def test_forwarder_with_reset_resumes_after_the_source_is_recreated(connect, mak
     execute(observer, f"INSERT INTO {src} VALUES (6,'v6'),(7,'v7'),(8,'v8')")
     forward(connect(), connect(), src, dst, reset=True)
     assert ids(observer, dst) == [1, 2, 3, 4, 5, 6, 7, 8]
+
+
+def test_an_insert_that_writes_no_row_still_uses_up_the_tag(conn, make_queue, make_innodb):
+    t, empty = make_queue(), make_innodb()
+    tagged_insert(conn, t, 0, "a", 5, "(1,'tagged')")
+    assert set_srcid(conn, 0, "a", 5) == 1
+    assert execute(conn, f"INSERT INTO {t} (id, v) SELECT id, v FROM {empty}") == 0
+    execute(conn, f"INSERT INTO {t} VALUES (2,'plain')")
+    assert ids(conn, t) == [1, 2]
+
+
+def test_alter_table_keeps_the_last_received_rowids(conn, make_queue):
+    t = make_queue()
+    tagged_insert(conn, t, 0, "a", 5, "(1,'tagged')")
+    execute(conn, f"ALTER TABLE {t} ADD COLUMN extra INT")
+    assert tagged_insert(conn, t, 0, "a", 5, "(2,'re-sent duplicate')") == 1
+    assert tagged_insert(conn, t, 0, "a", 6, "(3,'next')") == 1
+    assert ids(conn, t) == [1, 3]
+
+
+def test_alter_table_does_not_use_up_a_pending_tag(conn, make_queue):
+    t = make_queue()
+    execute(conn, f"INSERT INTO {t} VALUES (1,'plain')")
+    assert set_srcid(conn, 0, "a", 5) == 1
+    execute(conn, f"ALTER TABLE {t} ADD COLUMN extra INT")
+    execute(conn, f"INSERT INTO {t} (id, v) VALUES (2,'tagged after the ALTER')")
+    assert tagged_insert(conn, t, 0, "a", 5, "(3,'duplicate')") == 1
+    assert ids(conn, t) == [1, 2]
