@@ -17,7 +17,9 @@ handlerton *queue_hton = nullptr;
 
 namespace {
 
-const char *queue_file_extensions[] = {".Q4M", NullS};
+// .Q4T is a compaction's temporary file: registered so that DROP DATABASE
+// also removes one a crash left behind.
+const char *queue_file_extensions[] = {".Q4M", ".Q4T", NullS};
 
 my_bool sync_variable = TRUE;
 

@@ -124,25 +124,40 @@ int consume_owned_row(ConnState *conn) {
   return error;
 }
 
-// Compiles each argument's condition against its table; false (and the
-// reason in the error log) when one does not compile.
-bool compile_conditions(const WaitRequest &request, std::vector<QueueTable *> &tables,
-                        std::vector<std::shared_ptr<const Condition>> *conditions) {
-  for (size_t i = 0; i < tables.size(); i++) {
+// Opens each argument's table and compiles its condition, in argument order,
+// stopping at the first failure (the reason goes to the error log). On
+// failure the tables resolved so far count a timeout, as in Q4M's stats.
+bool resolve_arguments(const WaitRequest &request, std::vector<QueueTable *> *tables,
+                       std::vector<std::shared_ptr<const Condition>> *conditions) {
+  bool ok = true;
+  for (size_t i = 0; ok && i < request.paths.size(); i++) {
+    int open_error = 0;
+    QueueTable *t = open_table(request.paths[i], &open_error);
+    if (!t) {
+      ok = false;  // unknown or not a queue table
+      break;
+    }
+    tables->push_back(t);
     std::shared_ptr<const Condition> condition;
     if (!request.condition_texts[i].empty()) {
       std::string error;
-      condition = tables[i]->condition(request.condition_texts[i], &error);
+      mysql_mutex_lock(&g_queue_mutex);
+      condition = t->condition(request.condition_texts[i], &error);
+      mysql_mutex_unlock(&g_queue_mutex);
       if (!condition) {
         sql_print_information("QUEUE: queue_wait: cannot compile condition '%s' for %s: %s",
-                              request.condition_texts[i].c_str(), tables[i]->path.c_str(),
-                              error.c_str());
-        return false;
+                              request.condition_texts[i].c_str(), t->path.c_str(), error.c_str());
+        ok = false;
       }
     }
     conditions->push_back(std::move(condition));
   }
-  return true;
+  if (!ok) {
+    mysql_mutex_lock(&g_queue_mutex);
+    for (QueueTable *t : *tables) t->stats.wait_timeout++;
+    mysql_mutex_unlock(&g_queue_mutex);
+  }
+  return ok;
 }
 
 // The first argument with a row it may take now, or -1. Counts the
@@ -244,24 +259,13 @@ long long queue_wait(UDF_INIT *, UDF_ARGS *args, char *is_null, char *error) {
   WaitRequest request;
   if (!parse_wait_arguments(thd, args, &request)) return 0;
   std::vector<QueueTable *> tables;
-  for (const std::string &path : request.paths) {
-    int open_error = 0;
-    QueueTable *t = open_table(path, &open_error);
-    if (!t) {
-      release_tables(tables);
-      return 0;  // unknown or non-queue table: NULL
-    }
-    tables.push_back(t);
-  }
-
-  mysql_mutex_lock(&g_queue_mutex);
   std::vector<std::shared_ptr<const Condition>> conditions;
-  if (!compile_conditions(request, tables, &conditions)) {
-    for (QueueTable *t : tables) t->stats.wait_timeout++;
-    mysql_mutex_unlock(&g_queue_mutex);
+  if (!resolve_arguments(request, &tables, &conditions)) {
     release_tables(tables);
     return 0;  // NULL
   }
+
+  mysql_mutex_lock(&g_queue_mutex);
   int index = take_first_available(tables, conditions, conn);
   if (index < 0 && request.timeout_ms > 0)
     index = wait_for_row(thd, conn, request, tables, conditions, request.timeout_ms);

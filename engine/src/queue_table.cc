@@ -172,6 +172,7 @@ void QueueTable::on_durable(const std::vector<DurableRow> &durable) {
 }
 
 std::string data_file_name(const std::string &path) { return path + ".Q4M"; }
+std::string compaction_file_name(const std::string &path) { return path + ".Q4T"; }
 
 QueueTable *open_table(const std::string &path, int *error) {
   mysql_mutex_lock(&g_queue_mutex);
@@ -194,6 +195,8 @@ QueueTable *open_table(const std::string &path, int *error) {
   auto *t = new QueueTable(path);
   LogContents contents;
   const std::string file = data_file_name(path);
+  // A compaction's copy that a crash interrupted: the data file is intact.
+  ::unlink(compaction_file_name(path).c_str());
   int err = t->log.open(file, &contents);
   if (err) {
     if (err != ENOENT)
@@ -241,12 +244,14 @@ int drop_table_file(const std::string &path) {
   mysql_mutex_lock(&g_queue_mutex);
   detach_locked(path);
   mysql_mutex_unlock(&g_queue_mutex);
+  ::unlink(compaction_file_name(path).c_str());
   return ::unlink(data_file_name(path).c_str()) ? errno : 0;
 }
 
 int rename_table_file(const std::string &from, const std::string &to) {
   std::lock_guard<std::mutex> ddl(g_ddl_mutex);
   if (::rename(data_file_name(from).c_str(), data_file_name(to).c_str())) return errno;
+  ::unlink(compaction_file_name(from).c_str());
   mysql_mutex_lock(&g_queue_mutex);
   detach_locked(to);
   if (QueueTable *t = find_locked(from)) {
@@ -305,7 +310,7 @@ bool compact_if_worthwhile(QueueTable *t, bool force) {
   mysql_mutex_unlock(&g_queue_mutex);
 
   const uint64_t before = t->log.end_offset();
-  const std::string file = data_file_name(path), temporary = path + ".Q4T";
+  const std::string file = data_file_name(path), temporary = compaction_file_name(path);
   CompactedFile compacted;
   int err = detached ? 0 : t->log.write_compacted(temporary, live, schema, sources, &compacted);
   if (!err && !detached && ::rename(temporary.c_str(), file.c_str())) err = errno;

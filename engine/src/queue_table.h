@@ -136,7 +136,8 @@ int create_table_file(const std::string &path, const std::string &schema);
 int drop_table_file(const std::string &path);
 int rename_table_file(const std::string &from, const std::string &to);
 void close_all_tables();
-std::string data_file_name(const std::string &path);
+std::string data_file_name(const std::string &path);        // <path>.Q4M
+std::string compaction_file_name(const std::string &path);  // <path>.Q4T
 
 // Rewrites the table's file with only its live rows (row ids, ownership and
 // FIFO order kept) when removed rows make up most of a file of 16 MiB or
