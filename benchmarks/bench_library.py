@@ -112,7 +112,8 @@ def _timed(benchmark, server, contestant, setup, rounds: int, warmup: int) -> tu
     return list(benchmark.stats.stats.data), cpu
 
 
-def measure_loop(benchmark, server, key: str, sizes: Sizes, *, sync: bool = False) -> Result:
+def measure_loop(benchmark, server, key: str, sizes: Sizes, *, sync: bool = False,
+                 pass_: int = 1) -> Result:
     what, make = LOOPS[key]
     server.set_sync(sync)
     try:
@@ -126,10 +127,11 @@ def measure_loop(benchmark, server, key: str, sizes: Sizes, *, sync: bool = Fals
     finally:
         server.set_sync(False)
     return Result("loops-sync" if sync else "loops", key, what, sizes.loop_jobs, data,
-                  reference=None if key == "e" else "e", extra=cpu)
+                  reference=None if key == "e" else "e", extra=cpu, passes=[pass_] * len(data))
 
 
-def measure_threads(benchmark, server, kind: str, threads: int, sizes: Sizes) -> Result:
+def measure_threads(benchmark, server, kind: str, threads: int, sizes: Sizes,
+                    pass_: int = 1) -> Result:
     server.recreate(TABLE, "QUEUE")
     jobs = sizes.python_thread_jobs if kind == "python" else sizes.thread_jobs
     contestant = LibraryLoop(server.dsn, TABLE, "c", threads=threads, kind=kind)
@@ -137,7 +139,8 @@ def measure_threads(benchmark, server, kind: str, threads: int, sizes: Sizes) ->
                        sizes.thread_rounds, 0)
     return Result(f"threads-{kind}", str(threads),
                   f"(a), {threads} thread{'s' if threads > 1 else ''}, {JOB_KINDS[kind][0]}",
-                  jobs, data, reference=None if threads == 1 else "1", extra=cpu)
+                  jobs, data, reference=None if threads == 1 else "1", extra=cpu,
+                  passes=[pass_] * len(data))
 
 
 class _Enqueuer:
@@ -211,20 +214,21 @@ def _in_passes(*keys, passes=PASSES):
 @pytest.mark.parametrize(("pass_", "key"), _in_passes(*LOOPS, passes=LOOP_PASSES))
 def test_job_loop(benchmark, q4m_server, library_results, pass_, key):
     benchmark.group = "job loops, no-op jobs, syncing off"
-    library_results.add(measure_loop(benchmark, q4m_server, key, SIZES))
+    library_results.add(measure_loop(benchmark, q4m_server, key, SIZES, pass_=pass_))
 
 
 @pytest.mark.parametrize(("pass_", "key"), _in_passes("e", "a", "c", passes=LOOP_PASSES))
 def test_job_loop_synced(benchmark, q4m_server, library_results, pass_, key):
     benchmark.group = "job loops, no-op jobs, syncing on"
-    library_results.add(measure_loop(benchmark, q4m_server, key, SIZES, sync=True))
+    library_results.add(measure_loop(benchmark, q4m_server, key, SIZES, sync=True, pass_=pass_))
 
 
 @pytest.mark.parametrize(("pass_", "threads"), _in_passes(*THREADS))
 @pytest.mark.parametrize("kind", ["sleep", "python"])
 def test_threads(benchmark, q4m_server, library_results, kind, pass_, threads):
     benchmark.group = f"threads, {JOB_KINDS[kind][0]}"
-    library_results.add(measure_threads(benchmark, q4m_server, kind, threads, SIZES))
+    library_results.add(measure_threads(benchmark, q4m_server, kind, threads, SIZES,
+                                        pass_=pass_))
 
 
 @pytest.mark.parametrize("sync", [False, True], ids=["sync-off", "sync-on"])

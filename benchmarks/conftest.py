@@ -48,6 +48,7 @@ class LibraryResults:
         for known in self.results:
             if (known.group, known.key) == (result.group, result.key):
                 known.data += result.data
+                known.passes += result.passes
                 for name, values in result.extra.items():
                     known.extra.setdefault(name, []).extend(values)
                 return

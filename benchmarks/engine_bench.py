@@ -19,6 +19,7 @@ Targets (ratios measured in this run):
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import defaultdict
@@ -118,25 +119,23 @@ def run_all(server, repeat: int, ops: int, clients: list[str], progress=print):
     return results
 
 
-QUIET_CORES = 0.3      # a round is quiet when other processes used fewer cores meanwhile
-MIN_QUIET = 3          # results come from the quiet rounds when there are at least this many
-
-
-def used(rounds: list[dict]) -> list[dict]:
-    """The rounds a number is taken from: the quiet ones if enough, else all."""
-    quiet = [r for r in rounds if r.get("others_cores", 0) < QUIET_CORES]
-    return quiet if len(quiet) >= MIN_QUIET else rounds
-
-
 def rates(results, sync, key, client):
-    return [r["rate"] for r in used(results.get((sync, key, client), []))]
+    return [r["rate"] for r in results.get((sync, key, client), [])]
+
+
+def paired_ratio(results, sync, key, ref_key, client) -> float:
+    """Median over the rounds of key's rate over ref_key's rate in the same round (each round
+    measures every case once, minutes apart at most: a neighbour's load that comes and goes
+    hits both sides of each ratio alike)."""
+    mine, theirs = rates(results, sync, key, client), rates(results, sync, ref_key, client)
+    return median(a / b for a, b in zip(mine, theirs))
 
 
 def build_report(results, server_version: str, repeat: int, ops: int, clients: list[str],
-                 elapsed: float) -> tuple[str, list[tuple[str, bool]]]:
+                 elapsed: float, where: str | None = None) -> tuple[str, list[tuple[str, bool]]]:
     lines = ["# QUEUE engine benchmark", "",
              f"MariaDB {server_version} with our QUEUE engine, one private server, one run; "
-             f"{machine()}.",
+             f"{where or machine()}.",
              f"Each case: {ops:,} rows (jobs or round trips) per measurement, {repeat} rounds, "
              "rounds interleaved across all cases; numbers are the **median** of the rounds "
              "(C column: median (min-max)). Consumers start on a full table; every "
@@ -147,9 +146,9 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
              "its time per `SELECT 1` on one connection, same sync setting, same run. "
              "*CPU* columns: CPU time per row of the server process and of the client process "
              "(C client); *other processes' CPU*: cores used by everything else on the machine "
-             "during the measurement (the machine is shared). A round is *quiet* when others "
-             f"used < {QUIET_CORES} cores; with at least {MIN_QUIET} quiet rounds a number is "
-             "the median of the quiet rounds only (column *rounds used*), else of all rounds.",
+             "during the measurement (the machine is shared; high values mark disturbed rows). "
+             "Ratios (targets) are paired: the median over the rounds of the two cases' rates "
+             "in the same round.",
              f"Total time {elapsed:.0f} s.", ""]
     checks: list[tuple[str, bool]] = []
     c = "c" if "c" in clients else clients[0]
@@ -163,28 +162,21 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
                          f"round trip(s)): {case.statements}")
     lines.append("")
     for sync in (False, True):
-        unit = median(rates(results, sync, "select1", c))
-        head = ["what", "connections", "round trips per job", "rounds used",
-                "C client: rows/s (min-max)",
+        head = ["what", "connections", "round trips per job", "C client: rows/s (min-max)",
                 "µs per row", "in SELECT 1 round trips", "server CPU µs per row",
                 "client CPU µs per row", "other processes' CPU (cores)"]
         head += [f"{cl}: rows/s" for cl in others]
         rows = []
         for case in CASES:
-            every = results.get((sync, case.key, c), [])
-            if not every:
+            rs = results.get((sync, case.key, c), [])
+            if not rs:
                 continue
-            rs = used(every)
             m = median(r["rate"] for r in rs)
             one = case.threads == 1
-            nquiet = sum(r.get("others_cores", 0) < QUIET_CORES for r in every)
             row = [case.what, str(case.threads), str(case.round_trips),
-                   (f"{len(every)}" if nquiet == len(every) else
-                    f"{nquiet} quiet of {len(every)}" if rs is not every else
-                    f"{len(every)} (only {nquiet} quiet)"),
                    spread([r["rate"] for r in rs]),
                    f"{1e6 / m:.0f}" + ("" if one else " (all)"),
-                   fmt_ratio(unit / m) if one else "-",
+                   fmt_ratio(paired_ratio(results, sync, "select1", case.key, c)) if one else "-",
                    f"{median(1e6 * r['server_cpu'] / r['ops'] for r in rs):.0f}",
                    f"{median(1e6 * r['client_cpu'] / r['ops'] for r in rs):.0f}",
                    f"{median(r['others_cores'] for r in rs):.2f}"]
@@ -199,12 +191,12 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
     for sync in (False, True):
         for q, i in QUEUE_VS_INNODB:
             qr, ir = median(rates(results, sync, q, c)), median(rates(results, sync, i, c))
-            ratio = qr / ir
+            ratio = paired_ratio(results, sync, q, i, c)
             ok = ratio >= TARGET_QUEUE_OVER_INNODB
             what = (f"QUEUE consume ({next(x.what for x in CASES if x.key == q)}) / InnoDB "
                     f"consume, syncing {'on' if sync else 'off'}")
             trows.append([what, f"≥ {TARGET_QUEUE_OVER_INNODB:g}x",
-                          f"{qr:,.0f} / {ir:,.0f} = {ratio:.2f}x", verdict(ok)])
+                          f"{ratio:.2f}x (medians {qr:,.0f} / {ir:,.0f})", verdict(ok)])
             checks.append((what, ok))
     flush = results[(True, "q_insert16", c)]
     written = sum(r["rows_written"] for r in flush)
@@ -215,7 +207,7 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
     trows.append([what, f"≥ {TARGET_ROWS_PER_FLUSH:g}",
                   f"{written:,} rows_written / {syncs:,} sys_sync = {per_flush:.2f}", verdict(ok)])
     checks.append((what, ok))
-    lines += ["## Targets", "", table(["target", "wanted", "measured (C client, medians)",
+    lines += ["## Targets", "", table(["target", "wanted", "measured (C client, paired)",
                                        "verdict"], trows), ""]
 
     # flushes, all cases, syncing on
@@ -237,6 +229,20 @@ def build_report(results, server_version: str, repeat: int, ops: int, clients: l
     return "\n".join(lines), checks
 
 
+def save_raw(path: Path, results, meta: dict) -> None:
+    """Every round of every case, and what build_report needs besides, as JSON."""
+    raw = {**meta, "results": [{"sync": k[0], "case": k[1], "client": k[2], "rounds": v}
+                               for k, v in results.items()]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(raw, indent=1) + "\n")
+
+
+def load_raw(path: Path):
+    raw = json.loads(path.read_text())
+    results = {(r["sync"], r["case"], r["client"]): r["rounds"] for r in raw.pop("results")}
+    return results, raw
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=5, help="rounds (default 5)")
@@ -244,19 +250,30 @@ def main(argv=None) -> int:
     ap.add_argument("--port", type=int, help="server port (default: a free one)")
     ap.add_argument("--datadir", help="server datadir (default: a new temporary one)")
     ap.add_argument("--no-python", action="store_true", help="C client only")
-    ap.add_argument("--output", type=Path, default=RESULTS, help=f"(default {RESULTS})")
+    ap.add_argument("--output", type=Path, default=RESULTS,
+                    help=f"(default {RESULTS}; every round goes to the same name .json)")
+    ap.add_argument("--from-json", type=Path, metavar="JSON",
+                    help="measure nothing: render the report of an earlier run's .json")
     args = ap.parse_args(argv)
     clients = ["c"] if args.no_python else ["c", "mysqldb"]
 
-    cclient.build()
-    t0 = time.monotonic()
-    with bench_server(args.port, args.datadir) as server:
-        print(f"server on port {server.port} ({server.datadir})", flush=True)
-        version = server.version()
-        results = run_all(server, args.repeat, args.ops, clients,
-                          progress=lambda s: print(s, flush=True))
-    text, checks = build_report(results, version, args.repeat, args.ops, clients,
-                                time.monotonic() - t0)
+    if args.from_json:
+        results, meta = load_raw(args.from_json)
+        version, clients, where = meta["server"], meta["clients"], meta["machine"]
+        args.repeat, args.ops, elapsed = meta["repeat"], meta["ops"], meta["seconds"]
+    else:
+        cclient.build()
+        t0, where = time.monotonic(), machine()
+        with bench_server(args.port, args.datadir) as server:
+            print(f"server on port {server.port} ({server.datadir})", flush=True)
+            version = server.version()
+            results = run_all(server, args.repeat, args.ops, clients,
+                              progress=lambda s: print(s, flush=True))
+        elapsed = time.monotonic() - t0
+        save_raw(args.output.with_suffix(".json"), results,
+                 {"server": version, "clients": clients, "repeat": args.repeat, "ops": args.ops,
+                  "seconds": elapsed, "machine": where})
+    text, checks = build_report(results, version, args.repeat, args.ops, clients, elapsed, where)
     print()
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -34,10 +34,6 @@ TARGETS = [
      "1", 12.0, None),
 ]
 RSS_GROWTH_LIMIT_MB = 5.0
-# A round is "quiet" when the other processes on the machine used less than this many cores
-# meanwhile; results are taken from the quiet rounds when there are at least MIN_QUIET of them.
-QUIET_CORES = 0.3
-MIN_QUIET = 3
 
 
 @dataclass
@@ -49,32 +45,37 @@ class Result:
     data: list[float]          # seconds of each round
     reference: str | None = None   # key of the group's reference row, None: this is it
     extra: dict = field(default_factory=dict)
+    passes: list[int] = field(default_factory=list)   # the pass of each round
 
     @property
     def rounds(self) -> int:
         return len(self.data)
 
     @property
-    def quiet_data(self) -> list[float]:
-        """Durations of the rounds that other processes did not disturb (see QUIET_CORES)."""
-        others = self.extra.get("others_cores")
-        if not others or len(others) != len(self.data):
-            return list(self.data)
-        return [d for d, o in zip(self.data, others) if o < QUIET_CORES]
-
-    @property
-    def used(self) -> list[float]:
-        """The rounds the result is taken from: the quiet ones if there are enough, else all."""
-        quiet = self.quiet_data
-        return quiet if len(quiet) >= MIN_QUIET else list(self.data)
-
-    @property
     def median(self) -> float:
-        return statistics.median(self.used)
+        return statistics.median(self.data)
 
     @property
     def rate(self) -> float:
         return self.jobs / self.median
+
+    def pass_rates(self) -> dict[int, float]:
+        """jobs/s in each pass (median of that pass's rounds)."""
+        by_pass: dict[int, list[float]] = {}
+        for p, d in zip(self.passes or [1] * len(self.data), self.data):
+            by_pass.setdefault(p, []).append(d)
+        return {p: self.jobs / statistics.median(ds) for p, ds in by_pass.items()}
+
+
+def paired_ratio(r: Result, ref: Result) -> tuple[float, int]:
+    """(median over the passes both were measured in of r's jobs/s over ref's in that pass,
+    number of passes). Contestants of one pass run one after the other, seconds apart, so a
+    neighbour's load that comes and goes hits both sides of each ratio alike."""
+    mine, theirs = r.pass_rates(), ref.pass_rates()
+    common = sorted(set(mine) & set(theirs))
+    if not common:
+        return r.rate / ref.rate, 0
+    return statistics.median(mine[p] / theirs[p] for p in common), len(common)
 
 
 def find(results: list[Result], group: str, key: str) -> Result | None:
@@ -89,28 +90,21 @@ def _per_job(r: Result, name: str) -> str:
     return f"{statistics.median(values) * 1e6 / r.jobs:,.0f}" if values else "-"
 
 
-def _rounds(r: Result) -> str:
-    """'all' or 'quiet of all' (then the result is from the quiet rounds), '... (all: disturbed)'
-    when too few were quiet."""
-    quiet = len(r.quiet_data)
-    if quiet == r.rounds:
-        return str(r.rounds)
-    if quiet >= MIN_QUIET:
-        return f"{quiet} quiet of {r.rounds}"
-    return f"{r.rounds} (only {quiet} quiet)"
-
-
 def _group_table(results: list[Result], group: str) -> str:
     rows = []
     for r in results:
         if r.group != group:
             continue
         ref = find(results, group, r.reference) if r.reference else r
-        ratio = r.rate / ref.rate if ref else None
         others = r.extra.get("others_cores")
-        rows.append([r.what, _rounds(r), f"{r.jobs:,}", f"{r.median * 1000:,.1f} ms",
-                     f"{min(r.used) * 1000:,.1f}-{max(r.used) * 1000:,.1f} ms",
-                     f"{r.rate:,.0f}", "reference" if ref is r else f"{ratio:.2f}",
+        if ref is r or ref is None:
+            ratio = "reference" if ref is r else "-"
+        else:
+            value, npasses = paired_ratio(r, ref)
+            ratio = f"{value:.2f}" + (f" ({npasses} passes)" if npasses > 1 else "")
+        rows.append([r.what, str(r.rounds), f"{r.jobs:,}", f"{r.median * 1000:,.1f} ms",
+                     f"{min(r.data) * 1000:,.1f}-{max(r.data) * 1000:,.1f} ms",
+                     f"{r.rate:,.0f}", ratio,
                      f"{1e6 / r.rate:,.1f}", _per_job(r, "client_cpu"),
                      _per_job(r, "server_cpu"),
                      f"{statistics.median(others):.2f}" if others else "-"])
@@ -126,10 +120,11 @@ def targets(results: list[Result], rss: list[dict] | None) -> list[list[str]]:
         if r is None or ref is None:
             out.append([what, "not measured", "-", "-"])
             continue
-        ratio = r.rate / ref.rate
+        ratio, npasses = paired_ratio(r, ref)
         ceiling = find(results, g, ceiling_key) if ceiling_key else None
-        out.append([what, f"{r.rate:,.0f} / {ref.rate:,.0f} jobs/s = {ratio:.2f}",
-                    f"(e)/({rk}) = {ceiling.rate / ref.rate:.2f}" if ceiling else "-",
+        out.append([what, f"{ratio:.2f} (medians {r.rate:,.0f} / {ref.rate:,.0f} jobs/s"
+                    + (f"; paired over {npasses} passes)" if npasses > 1 else ")"),
+                    f"(e)/({rk}) = {paired_ratio(ceiling, ref)[0]:.2f}" if ceiling else "-",
                     verdict(ratio >= minimum)])
     growth = rss_growth(rss)
     if growth is None:
@@ -163,13 +158,15 @@ def render(results: list[Result], rss: list[dict] | None, header: dict) -> str:
              f"q4m_fast {header.get('version', '?')}; job loops measured: "
              f"{header.get('impls', '?')}. Every round works off a queue filled beforehand "
              "(untimed) with exactly the round's jobs, rows `(id INT, v VARCHAR(64))`; each "
-             "connection's last `queue_end()` is inside the round. *Ratio*: jobs/s over the "
-             "reference row's jobs/s, same run. CPU columns: CPU time per job of the benchmark "
-             "process (the client: Python, or the C loop inside it) and of the server; *others' "
-             "CPU*: cores used by every other process on this shared machine meanwhile (median "
-             f"of the rounds). A round is *quiet* when others used < {QUIET_CORES} cores; with at "
-             f"least {MIN_QUIET} quiet rounds, median, min-max and jobs/s are of the quiet rounds "
-             "only (the column *rounds* says so), otherwise of all rounds.",
+             "connection's last `queue_end()` is inside the round. Comparisons run in passes "
+             "(every contestant of a table once per pass, one after the other); *jobs/s* is "
+             "jobs per round over the median round of all passes, *ratio* the median over the "
+             "passes of the row's jobs/s over the reference row's jobs/s **in the same pass** "
+             "(paired, so that a neighbour's load that comes and goes hits both sides alike). "
+             "CPU columns: CPU time per job of the benchmark process (the client: Python, or "
+             "the C loop inside it) and of the server; *others' CPU*: cores used by every other "
+             "process on this shared machine meanwhile (median of the rounds; high values mark "
+             "disturbed rows).",
              f"Total {header.get('seconds', 0):.0f} s.", "",
              "Contestants: (a) q4m_fast `Job.work()`, Cython loop (`Q4M_FAST_IMPL=c`); "
              "(b) the same, pure-Python loop (`Q4M_FAST_IMPL=python`); (c) the Ruby gem's "
@@ -197,7 +194,7 @@ def render(results: list[Result], rss: list[dict] | None, header: dict) -> str:
               "*Ceiling*: the same ratio with the C loop (e) in place of (a), i.e. what a client "
               "without any overhead reaches against the same reference on the same server in "
               "the same run. A target above its ceiling cannot be met by any client-side work.",
-              "", table(["target", "measured (medians, same run)", "ceiling", "verdict"],
+              "", table(["target", "measured ratio (same run)", "ceiling", "verdict"],
                         targets(results, rss)), ""]
     if header.get("notes"):
         lines += ["## Notes", "", *header["notes"], ""]
@@ -208,7 +205,7 @@ def raw(results: list[Result], rss: list[dict] | None, header: dict) -> dict:
     """Everything measured, round by round (for latest.json)."""
     return {"header": {k: v for k, v in header.items() if k != "notes"},
             "results": [{"group": r.group, "key": r.key, "what": r.what, "jobs": r.jobs,
-                         "seconds": r.data, **r.extra} for r in results],
+                         "seconds": r.data, "passes": r.passes, **r.extra} for r in results],
             "rss": rss or []}
 
 

@@ -85,13 +85,19 @@ def test_the_library_plot_is_drawn(library_run, tmp_path):
     assert (tmp_path / "threads.png").stat().st_size > 1000
 
 
-def test_the_engine_benchmark_runs_every_case_and_reports_targets(q4m_server):
+def test_the_engine_benchmark_runs_every_case_and_reports_targets(q4m_server, tmp_path):
     cclient.build()
-    results = engine_bench.run_all(q4m_server, repeat=1, ops=24, clients=["c", "mysqldb"],
+    clients = ["c", "mysqldb"]
+    results = engine_bench.run_all(q4m_server, repeat=1, ops=24, clients=clients,
                                    progress=lambda s: None)
     q4m_server.set_sync(False)
-    text, checks = engine_bench.build_report(results, q4m_server.version(), 1, 24,
-                                             ["c", "mysqldb"], 1.0)
+    text, checks = engine_bench.build_report(results, q4m_server.version(), 1, 24, clients, 1.0,
+                                             "here")
     for case in engine_bench.CASES:
         assert case.what in text
     assert "## Targets" in text and len(checks) == len(engine_bench.QUEUE_VS_INNODB) * 2 + 1
+    # the raw rounds re-render into the same report
+    engine_bench.save_raw(tmp_path / "engine.json", results, {"machine": "here"})
+    again, _ = engine_bench.load_raw(tmp_path / "engine.json")
+    assert engine_bench.build_report(again, q4m_server.version(), 1, 24, clients, 1.0,
+                                     "here")[0] == text
