@@ -28,10 +28,17 @@ EVENTS: dict[str, str] = {
 
 
 class Hooks:
-    def __init__(self, owner: Any, logger: logging.Logger) -> None:
+    def __init__(self, owner: Any, logger: logging.Logger, base: type | None = None) -> None:
         self._owner = owner
         self._logger = logger
         self._functions: dict[str, list[Callable[..., Any]]] = {event: [] for event in EVENTS}
+        # Events whose method the owner's class overrides (all of them without a `base`):
+        # emit() skips the base class's empty methods, which is most calls in a job loop.
+        self._overridden = {
+            event
+            for event, method in EVENTS.items()
+            if base is None or getattr(type(owner), method) is not getattr(base, method)
+        }
 
     def add(self, event: str, function: Callable[..., Any]) -> None:
         if event not in EVENTS:
@@ -41,7 +48,8 @@ class Hooks:
         self._functions[event].append(function)
 
     def emit(self, event: str, *args: Any, propagate: bool = False) -> None:
-        self._call(getattr(self._owner, EVENTS[event]), event, args, propagate)
+        if event in self._overridden:
+            self._call(getattr(self._owner, EVENTS[event]), event, args, propagate)
         for function in self._functions[event]:
             self._call(function, event, (self._owner, *args), propagate)
 

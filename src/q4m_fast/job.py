@@ -73,7 +73,7 @@ class Job:
         if not isinstance(self.timeout, (int, float)) or self.timeout < 0:
             raise ValueError(f"timeout must be a number of seconds >= 0, not {self.timeout!r}")
         self.specs: tuple[TableSpec, ...] = tuple(parse_spec(text) for text in self._table_texts())
-        self._hooks = Hooks(self, self.logger)
+        self._hooks = Hooks(self, self.logger, base=Job)
         self._worker = Worker(
             self,
             Connector(connection),
