@@ -3,9 +3,10 @@
 #
 #   make deps          Debian packages (apt, sudo if not root) + .venv with the project
 #   make engine        build/engine/libqueue_engine.so (scripts/q4m-server build)
-#   make test          deps + engine + pytest tests   (PYTEST_ARGS="-x -k wait" to narrow)
+#   make test          deps + engine + pytest tests and the benchmarks' smoke run
+#                      (PYTEST_ARGS="-x -k wait" to narrow)
 #   make demo          deps + engine + private server + python -m q4m_fast.demo
-#   make bench         deps + engine + pytest benchmarks
+#   make bench         deps + engine + the benchmarks (BENCH=library|engine for one)
 #   make server-start / server-stop / server-status   (PORT=3307, SYNC=on|off)
 
 SHELL  := /bin/bash
@@ -46,7 +47,7 @@ engine:
 	@$(SERVER) build
 
 test: deps engine
-	$(VENV)/bin/pytest tests $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests benchmarks/test_smoke.py $(PYTEST_ARGS)
 
 bench: deps engine
 	@$(VENV)/bin/python -c "import matplotlib" 2>/dev/null || $(VENV)/bin/pip install -q -e '.[bench]'
