@@ -257,7 +257,7 @@ int ha_queue::inherit_relay_positions() {
   uint64_t ticket = 0;
   for (const auto &p : positions) {
     const SourceMark mark{p.first, p.second};
-    ticket = qt_->log.enqueue({}, {}, {}, nullptr, &mark);
+    ticket = qt_->log.enqueue({}, {}, {}, &mark);
   }
   return ticket && qt_->log.wait(ticket) ? HA_ERR_CRASHED_ON_USAGE : 0;
 }
@@ -306,7 +306,7 @@ int ha_queue::commit_rows(std::vector<std::string> &rows,
   }
   // The source mark goes with the statement's first batch only.
   const SourceMark *mark = relay_ == Relay::append ? &relay_mark_ : nullptr;
-  const uint64_t ticket = qt_->log.enqueue(slices, tags, {}, nullptr, mark);
+  const uint64_t ticket = qt_->log.enqueue(slices, tags, {}, mark);
   if (mark) relay_ = Relay::none;  // nothing more to mark, but no longer undecided
   const int error = qt_->log.wait(ticket);
   rows.clear();

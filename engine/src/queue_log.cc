@@ -67,6 +67,9 @@ int pread_full(int fd, void *buf, size_t n, uint64_t at) {
   return 0;
 }
 
+
+}  // namespace
+
 int fsync_parent_dir(const std::string &file) {
   std::string dir = file.substr(0, file.find_last_of('/') + 1);
   if (dir.empty()) dir = ".";
@@ -76,8 +79,6 @@ int fsync_parent_dir(const std::string &file) {
   ::close(fd);
   return err;
 }
-
-}  // namespace
 
 IoCounters io_counters() {
   IoCounters c;
@@ -99,6 +100,14 @@ static void encode_batch_header(const std::string &payload, unsigned char *bh) {
   put32(bh + 12, crc32c(bh, 12));
 }
 
+// A whole batch, header and payload, as one buffer (for files written in one go).
+static std::string batch_image(const std::string &payload) {
+  unsigned char bh[kBatchHeaderSize];
+  encode_batch_header(payload, bh);
+  std::string image(reinterpret_cast<char *>(bh), sizeof bh);
+  return image + payload;
+}
+
 int QueueLog::create_file(const std::string &file, uint64_t first_rowid, const std::string &schema) {
   int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
   if (fd < 0) return errno;
@@ -113,10 +122,7 @@ int QueueLog::create_file(const std::string &file, uint64_t first_rowid, const s
     std::string payload;
     append_record(&payload, REC_SCHEMA, static_cast<uint32_t>(schema.size()), 0);
     payload += schema;
-    unsigned char bh[kBatchHeaderSize];
-    encode_batch_header(payload, bh);
-    image.append(reinterpret_cast<char *>(bh), sizeof bh);
-    image += payload;
+    image += batch_image(payload);
   }
   int err = 0;
   if (::pwrite(fd, image.data(), image.size(), 0) != static_cast<ssize_t>(image.size()))
@@ -141,7 +147,6 @@ int DataFile::read(const StoredRow &row, std::string *out) const {
 QueueLog::~QueueLog() = default;
 
 int QueueLog::open(const std::string &file, LogContents *contents) {
-  file_ = file;
   fd_ = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
   if (fd_ < 0) return errno;
   data_ = std::make_shared<DataFile>(fd_);
@@ -224,10 +229,8 @@ int QueueLog::open(const std::string &file, LogContents *contents) {
 
 uint64_t QueueLog::enqueue(const std::vector<std::pair<const unsigned char *, size_t>> &rows,
                            const std::vector<void *> &tags,
-                           const std::vector<uint64_t> &removals, uint64_t *first_rowid,
-                           const SourceMark *source) {
+                           const std::vector<uint64_t> &removals, const SourceMark *source) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (first_rowid) *first_rowid = next_rowid_;
   if (source) {
     unsigned char slot[4];
     put32(slot, source->slot);
@@ -398,10 +401,7 @@ int QueueLog::write_compacted(const std::string &file,
   out->offsets.clear();
   auto flush_batch = [&]() -> int {
     if (payload.empty()) return 0;
-    unsigned char bh[kBatchHeaderSize];
-    encode_batch_header(payload, bh);
-    std::string image(reinterpret_cast<char *>(bh), sizeof bh);
-    image += payload;
+    const std::string image = batch_image(payload);
     if (::pwrite(fd, image.data(), image.size(), static_cast<off_t>(at)) !=
         static_cast<ssize_t>(image.size()))
       return errno ? errno : EIO;

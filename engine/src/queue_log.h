@@ -75,6 +75,9 @@ struct IoCounters {
 };
 IoCounters io_counters();
 
+// fsync of the directory holding `file`, so a created or renamed file survives a crash.
+int fsync_parent_dir(const std::string &file);
+
 // Whether statements wait for fdatasync (the queue_sync variable).
 extern bool log_sync_enabled;
 
@@ -121,7 +124,7 @@ class QueueLog {
   // the relayed rows and the duplicate-suppression state agree.
   uint64_t enqueue(const std::vector<std::pair<const unsigned char *, size_t>> &rows,
                    const std::vector<void *> &tags, const std::vector<uint64_t> &removals,
-                   uint64_t *first_rowid, const SourceMark *source = nullptr);
+                   const SourceMark *source = nullptr);
 
   // Waits until everything up to the ticket is written (and flushed when
   // syncing is on). The first waiter to find no write in progress becomes the
@@ -134,8 +137,6 @@ class QueueLog {
   // from the file it got there.
   std::shared_ptr<DataFile> file() const { return data_; }
 
-  void set_path(const std::string &file) { file_ = file; }
-  const std::string &path() const { return file_; }
   uint64_t end_offset() {
     std::lock_guard<std::mutex> lock(mutex_);
     return end_;
@@ -160,7 +161,6 @@ class QueueLog {
   int ensure_allocated(uint64_t end);
 
   DurableCallback on_durable_;
-  std::string file_;
   std::shared_ptr<DataFile> data_;
   int fd_ = -1;  // data_->fd, for the writer
 

@@ -2,7 +2,6 @@
 
 #include "functions.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -165,7 +164,7 @@ void QueueTable::on_durable(const std::vector<DurableRow> &durable) {
   if (!orphans.empty()) {
     stats.rows_written += orphans.size();
     stats.rows_removed += orphans.size();
-    log.enqueue({}, {}, orphans, nullptr);  // written by the next batch
+    log.enqueue({}, {}, orphans);  // written by the next batch
   }
   dispatch_waiters(this);
   mysql_mutex_unlock(&g_queue_mutex);
@@ -257,7 +256,6 @@ int rename_table_file(const std::string &from, const std::string &to) {
   if (QueueTable *t = find_locked(from)) {
     g_tables.erase(from);
     t->path = to;
-    t->log.set_path(data_file_name(to));
     g_tables[to] = t;
     retarget_waiters(t);
     attach_unresolved_locked(t);
@@ -315,12 +313,7 @@ bool compact_if_worthwhile(QueueTable *t, bool force) {
   int err = detached ? 0 : t->log.write_compacted(temporary, live, schema, sources, &compacted);
   if (!err && !detached && ::rename(temporary.c_str(), file.c_str())) err = errno;
   if (!err && !detached) {
-    const std::string dir = path.substr(0, path.find_last_of('/') + 1);
-    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
+    fsync_parent_dir(file);  // best effort: the rename itself already happened
     mysql_mutex_lock(&g_queue_mutex);
     uint64_t live_bytes = 0;
     for (size_t i = 0; i < live.size(); i++) {
@@ -386,7 +379,7 @@ uint64_t end_owned_row(ConnState *conn, QueueTable **written_to) {
   t->stats.rows_removed++;
   t->stats.bytes_removed += it->second.stored.length;
   t->rows.erase(it);
-  return t->log.enqueue({}, {}, {conn->owned_rowid}, nullptr);
+  return t->log.enqueue({}, {}, {conn->owned_rowid});
 }
 
 void release_owned_row(ConnState *conn, bool by_close) {
@@ -416,7 +409,7 @@ uint64_t remove_row(QueueTable *t, uint64_t rowid) {
   t->stats.bytes_removed += it->second.stored.length;
   t->rows.erase(it);
   t->free_rows.erase(rowid);
-  return t->log.enqueue({}, {}, {rowid}, nullptr);
+  return t->log.enqueue({}, {}, {rowid});
 }
 
 void dispatch_waiters(QueueTable *t) {
